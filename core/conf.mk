@@ -1,0 +1,1 @@
+# conf.mk: build rules fragment, included by Makefile.am.

@@ -1,0 +1,59 @@
+/* Events: reference-counted, immutable once in a channel, encoded once per wire format. */
+#ifndef LG_EVENT_H
+#define LG_EVENT_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Maximum number of wire formats that sinks may register. */
+#define LG_FORMAT_MAX 8
+
+struct lg_channel;
+
+typedef struct lg_bytes {
+    char *data;
+    size_t len;
+} lg_bytes;
+
+/* An event. Fields are set by lg_event_new and by the channel that takes
+ * the event (SEQ, ID, CHANNEL, ENCODED); after that nobody writes to it,
+ * so any thread holding a reference may read it without locks. */
+typedef struct lg_event {
+    atomic_uint refs;
+
+    struct lg_channel *channel; /* the owning channel; channels outlive their events */
+    const char *channel_name;   /* the channel's name, owned by the channel */
+
+    uint64_t seq;   /* gateway-wide offset, monotonically increasing */
+    char *id;       /* resume id "EPOCH-SEQ", as sent to clients */
+    int64_t time_ms; /* milliseconds since the Unix epoch */
+
+    char *key;  /* NULL when the event has no key */
+    char *type; /* NULL for a plain message */
+
+    char *data; /* payload, NUL-terminated for convenience; DATA_LEN excludes the NUL */
+    size_t data_len;
+    int data_is_json; /* 1 when DATA is one valid JSON value */
+
+    lg_bytes encoded[LG_FORMAT_MAX]; /* frames per registered wire format */
+} lg_event;
+
+/* Create an event with one reference. DATA is copied; KEY and TYPE may be
+ * NULL. DATA is checked once here for being valid JSON. */
+lg_event *lg_event_new(const char *key, const char *type, const void *data, size_t data_len, int64_t time_ms);
+
+lg_event *lg_event_ref(lg_event *event);
+
+/* Drop one reference; the last one frees the event and its frames. Safe
+ * from any thread. */
+void lg_event_unref(lg_event *event);
+
+/* Same as lg_event_unref, with the signature of an evbuffer cleanup callback,
+ * so queued frames keep their event alive until the bytes are sent. */
+void lg_event_unref_cleanup(const void *data, size_t len, void *event);
+
+/* Return 1 when DATA of LEN bytes is exactly one valid JSON value. */
+int lg_json_is_valid(const char *data, size_t len);
+
+#endif

@@ -1,0 +1,1 @@
+# gateway.mk: build rules fragment, included by Makefile.am.

@@ -1,0 +1,1 @@
+# http.mk: build rules fragment, included by Makefile.am.

@@ -1,0 +1,2 @@
+/* Command line entry point. */
+int main(void) { return 0; }

@@ -1,0 +1,111 @@
+/* The plugin ABI: the descriptor a plugin exports and the core services it may call. */
+#ifndef LG_PLUGIN_API_H
+#define LG_PLUGIN_API_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <event2/event.h>
+
+#include "alloc.h"
+#include "buf.h"
+#include "clock.h"
+#include "conf.h"
+#include "error.h"
+#include "event.h"
+#include "format.h"
+#include "http.h"
+#include "log.h"
+#include "options.h"
+#include "stream.h"
+
+/* Raised whenever a struct or function below changes incompatibly. A plugin
+ * built against another version is rejected at load time. */
+#define LG_PLUGIN_ABI_VERSION 1
+
+/* The one symbol every plugin exports: a const lg_plugin named this way. */
+#define LG_PLUGIN_SYMBOL "livegate_plugin"
+
+typedef enum lg_plugin_kind {
+    LG_PLUGIN_SOURCE = 1,
+    LG_PLUGIN_SINK = 2,
+} lg_plugin_kind;
+
+typedef enum lg_health {
+    LG_HEALTH_OK = 0,
+    LG_HEALTH_DEGRADED, /* working, with a problem that clients may notice */
+    LG_HEALTH_FAILED,   /* not delivering at all */
+} lg_health;
+
+/* One configured source or sink: a plugin plus its parsed options. */
+typedef struct lg_instance lg_instance;
+
+typedef struct lg_plugin {
+    uint32_t abi_version; /* LG_PLUGIN_ABI_VERSION */
+    const char *name;     /* must equal the file name without ".so" and the config's type: */
+    lg_plugin_kind kind;
+    const char *description;
+
+    /* Options of one instance, ended by an entry whose name is NULL. The core
+     * parses them into a zeroed struct of CONFIG_SIZE bytes. */
+    const lg_option *options;
+    size_t config_size;
+
+    /* Main thread, before any thread starts, also in check mode (-t):
+     * validate CONFIG beyond the table (cross-field rules), allocate state,
+     * register formats and routes. Returns 0, or -1 with ERR set. */
+    int (*init)(lg_instance *instance, void *config, lg_error *err);
+
+    /* Main thread, after every instance is initialised and the event loops
+     * exist; not called in check mode. Sources start producing here.
+     * Returns 0, or -1 with ERR set. */
+    int (*start)(lg_instance *instance, lg_error *err);
+
+    /* Main thread, at shutdown: stop timers and connections. May be NULL. */
+    void (*stop)(lg_instance *instance);
+
+    /* Free what init allocated. May be NULL. The parsed config is freed by
+     * the core afterwards. */
+    void (*destroy)(lg_instance *instance);
+} lg_plugin;
+
+/* Instance services. Unless stated otherwise, call them on the main thread. */
+const char *lg_instance_name(const lg_instance *instance);
+const char *lg_instance_type(const lg_instance *instance);
+const char *lg_instance_scope(const lg_instance *instance); /* log scope "source:sysmetrics:host" */
+void *lg_instance_config(const lg_instance *instance);
+void *lg_instance_data(const lg_instance *instance);
+void lg_instance_set_data(lg_instance *instance, void *data);
+
+/* The main thread's event base, for timers and sockets of sources. */
+struct event_base *lg_instance_base(const lg_instance *instance);
+
+/* Report health for /health and /api/stats. REASON (copied, may be NULL)
+ * says what is wrong; a change is logged once. */
+void lg_instance_set_health(lg_instance *instance, lg_health health, const char *reason);
+
+/* An event handed to the core by a source. */
+typedef struct lg_publish {
+    const char *channel;
+    const char *key;  /* may be NULL */
+    const char *type; /* may be NULL */
+    const void *data;
+    size_t data_len;
+    int64_t time_ms; /* 0: now */
+} lg_publish;
+
+/* Publish one event from a source into its channel (main thread). Channel
+ * rules apply: a name no rule matches is rejected. Returns 0, or -1 with ERR
+ * set; the caller logs the error. */
+int lg_instance_publish(lg_instance *instance, const lg_publish *event, lg_error *err);
+
+/* Sinks only, from init: add an HTTP route on the public listener. The
+ * handler runs on a worker thread with ARG. */
+void lg_instance_add_route(lg_instance *instance, const char *method, const char *path, unsigned flags,
+                           lg_http_handler handler, void *arg);
+
+/* Add the value of a plugin-defined counter. The core prints it in /metrics
+ * as livegate_NAME{instance="..."} (NAME gets "_total" when it is missing). */
+void lg_instance_count(lg_instance *instance, const char *name, const char *help, uint64_t delta);
+
+#endif

@@ -1,0 +1,90 @@
+/* Streams: subscriber connections owned by a worker, with a byte-capped queue, overflow policies and client rates. */
+#ifndef LG_STREAM_H
+#define LG_STREAM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <event2/buffer.h>
+
+#include "buf.h"
+#include "error.h"
+#include "http.h"
+
+typedef struct lg_stream lg_stream;
+
+typedef enum lg_notice_kind {
+    LG_NOTICE_SUBSCRIBED = 1, /* subscription active; RECOVERED tells whether a resume succeeded */
+    LG_NOTICE_RESET,          /* the resume id is unknown or its events are gone; a snapshot follows */
+    LG_NOTICE_GAP,            /* DROPPED events of CHANNEL were not delivered (overflow policy "drop") */
+} lg_notice_kind;
+
+typedef struct lg_notice {
+    lg_notice_kind kind;
+    const char *channel;
+    int recovered;
+    uint64_t dropped;
+    const char *reason; /* RESET: why, for example "unknown id" or "evicted" */
+} lg_notice;
+
+/* What a sink provides for its streams. All callbacks run on the worker
+ * thread that owns the stream. */
+typedef struct lg_stream_class {
+    const char *sink; /* label in metrics and logs: "sse", "websocket" */
+    int format;       /* id from lg_format_register: the frames queued for events */
+
+    /* Encode NOTICE into OUT. */
+    void (*encode_notice)(const lg_notice *notice, lg_buf *out, void *ctx);
+
+    /* Encode a keep-alive frame into OUT; NULL disables heartbeats. */
+    void (*encode_heartbeat)(lg_buf *out, void *ctx);
+
+    /* Bytes arrived from the client; NULL discards them. The callback may
+     * call lg_stream_close. */
+    void (*on_input)(lg_stream *stream, struct evbuffer *input, void *ctx);
+
+    /* The stream is closing and will be freed after this returns. */
+    void (*on_close)(lg_stream *stream, void *ctx);
+} lg_stream_class;
+
+/* Take over the connection of REQ (see lg_http_detach) as a stream of CLS.
+ * CTX is passed to the callbacks. Returns the stream, or NULL with ERR set
+ * when the worker has no room (the request is then still unanswered). */
+lg_stream *lg_stream_open(lg_http_request *req, const lg_stream_class *cls, void *ctx, lg_error *err);
+
+/* Queue raw bytes (response head, control frames) ahead of later events. */
+void lg_stream_write(lg_stream *stream, const void *data, size_t len);
+
+/* Check that CHANNEL may be subscribed: a valid name matched by a channel
+ * rule that allows subscribing. Returns 0, or -1 with ERR set and *STATUS
+ * set to the HTTP status that fits (400 invalid name, 403 not allowed,
+ * 404 no rule). Needs no stream, so a sink can check before answering. */
+int lg_stream_check_channel(lg_http_request *req, const char *channel, int *status, lg_error *err);
+
+/* Subscribe to CHANNEL. LAST_EVENT_ID (may be NULL) asks for a resume;
+ * MAX_RATE (updates per second per key, 0 for unlimited) sets the client's
+ * rate. The result arrives later as notices and events. Returns 0, or -1
+ * with ERR set (invalid or forbidden channel, too many subscriptions, or
+ * already subscribed). */
+int lg_stream_subscribe(lg_stream *stream, const char *channel, const char *last_event_id, double max_rate,
+                        lg_error *err);
+
+/* Unsubscribe from CHANNEL. Returns 0, or -1 when not subscribed. */
+int lg_stream_unsubscribe(lg_stream *stream, const char *channel);
+
+/* Number of active subscriptions. */
+size_t lg_stream_subscription_count(const lg_stream *stream);
+
+/* Set the heartbeat interval; 0 disables it. */
+void lg_stream_set_heartbeat(lg_stream *stream, int64_t interval_ms);
+
+/* Close the stream. With FLUSH, queued bytes are sent first (bounded by the
+ * server's shutdown timeout); otherwise the connection closes at once. The
+ * stream is freed later, from the event loop. */
+void lg_stream_close(lg_stream *stream, int flush);
+
+void *lg_stream_context(const lg_stream *stream);
+const char *lg_stream_peer(const lg_stream *stream);
+uint64_t lg_stream_id(const lg_stream *stream);
+
+#endif

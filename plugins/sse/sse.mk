@@ -1,0 +1,1 @@
+# sse.mk: build rules fragment, included by Makefile.am.

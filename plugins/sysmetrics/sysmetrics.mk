@@ -1,0 +1,1 @@
+# sysmetrics.mk: build rules fragment, included by Makefile.am.

@@ -1,0 +1,1 @@
+# unit.mk: build rules fragment, included by Makefile.am.
