@@ -27,7 +27,8 @@ typedef struct lg_event {
 
     uint64_t seq;   /* gateway-wide offset, monotonically increasing */
     char *id;       /* resume id "EPOCH-SEQ", as sent to clients */
-    int64_t time_ms; /* milliseconds since the Unix epoch */
+    int64_t time_ms; /* milliseconds since the Unix epoch, as given by the source */
+    int64_t received_ms; /* monotonic clock when the channel took the event, for history age */
 
     char *key;  /* NULL when the event has no key */
     char *type; /* NULL for a plain message */

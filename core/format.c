@@ -37,6 +37,11 @@ int lg_format_count(void)
     return lg_format_used;
 }
 
+const char *lg_format_name(int id)
+{
+    return id >= 0 && id < lg_format_used ? lg_formats[id].name : "unknown";
+}
+
 void lg_format_encode_all(lg_event *event)
 {
     lg_buf out = LG_BUF_INIT;

@@ -19,6 +19,9 @@ int lg_format_register(const char *name, lg_format_encode_fn encode, lg_error *e
 /* Number of registered formats. */
 int lg_format_count(void);
 
+/* Name of format ID, as registered ("sse"). */
+const char *lg_format_name(int id);
+
 /* Encode EVENT in every registered format, filling EVENT->ENCODED. */
 void lg_format_encode_all(lg_event *event);
 

@@ -1,1 +1,22 @@
-# gateway.mk: build rules fragment, included by Makefile.am.
+# gateway.mk: the core's channel, thread, stream, admin and lifecycle sources, included by Makefile.am.
+libcore_la_SOURCES += \
+	core/admin.c core/admin.h \
+	core/channel.c core/channel.h \
+	core/gateway.c core/gateway.h \
+	core/glob.c core/glob.h \
+	core/hashmap.h \
+	core/history.c core/history.h \
+	core/hub.c core/hub.h \
+	core/instance.c core/instance.h \
+	core/mailbox.c core/mailbox.h \
+	core/messages.h \
+	core/metrics.c \
+	core/names.c core/names.h \
+	core/plugin.c core/plugin.h \
+	core/rules.c core/rules.h \
+	core/settings.c core/settings.h \
+	core/snapshot.c core/snapshot.h \
+	core/stats.c core/stats.h \
+	core/stream.c core/stream_worker.h \
+	core/worker.c core/worker.h
+libcore_la_LIBADD += $(OPENSSL_LIBS) -lm

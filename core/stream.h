@@ -17,6 +17,7 @@ typedef enum lg_notice_kind {
     LG_NOTICE_SUBSCRIBED = 1, /* subscription active; RECOVERED tells whether a resume succeeded */
     LG_NOTICE_RESET,          /* the resume id is unknown or its events are gone; a snapshot follows */
     LG_NOTICE_GAP,            /* DROPPED events of CHANNEL were not delivered (overflow policy "drop") */
+    LG_NOTICE_ERROR,          /* the subscription to CHANNEL failed; REASON says why */
 } lg_notice_kind;
 
 typedef struct lg_notice {
@@ -24,7 +25,7 @@ typedef struct lg_notice {
     const char *channel;
     int recovered;
     uint64_t dropped;
-    const char *reason; /* RESET: why, for example "unknown id" or "evicted" */
+    const char *reason; /* RESET: why, for example "unknown id" or "evicted"; ERROR: the message */
 } lg_notice;
 
 /* What a sink provides for its streams. All callbacks run on the worker
@@ -42,6 +43,11 @@ typedef struct lg_stream_class {
     /* Bytes arrived from the client; NULL discards them. The callback may
      * call lg_stream_close. */
     void (*on_input)(lg_stream *stream, struct evbuffer *input, void *ctx);
+
+    /* The server is shutting down: queue a goodbye frame (WebSocket close
+     * 1001) if the protocol has one. Queued bytes are flushed afterwards.
+     * NULL: nothing is added. */
+    void (*on_shutdown)(lg_stream *stream, void *ctx);
 
     /* The stream is closing and will be freed after this returns. */
     void (*on_close)(lg_stream *stream, void *ctx);

@@ -1,0 +1,312 @@
+/* Admin API handlers: bearer token check, health, stats, channels and publishing. */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "admin.h"
+#include "alloc.h"
+#include "clock.h"
+#include "format.h"
+#include "gateway.h"
+#include "log.h"
+#include "names.h"
+#include "stats.h"
+
+#define LG_ADMIN_CHANNELS_PREFIX "/api/channels/"
+#define LG_ADMIN_EVENTS_SUFFIX "/events"
+
+static void lg_admin_respond_json(lg_http_request *req, int status, json_t *body)
+{
+    char *text = json_dumps(body, JSON_COMPACT);
+    size_t len = strlen(text);
+
+    lg_http_respond(req, status, "application/json", text, len);
+    free(text);
+    json_decref(body);
+}
+
+/* Check the bearer token when one is configured. Returns 1 when the request
+ * may go on; otherwise it has been answered with 401. The comparison takes
+ * the same time whatever the number of matching bytes. */
+static int lg_admin_authorize(lg_http_request *req)
+{
+    lg_gateway *gateway = lg_http_request_context(req);
+    const char *token = gateway->settings->server.admin.token;
+    const char *header;
+    size_t token_len;
+
+    if (token == NULL || token[0] == '\0')
+        return 1;
+
+    header = lg_http_request_header(req, "Authorization");
+    token_len = strlen(token);
+    if (header != NULL && strncmp(header, "Bearer ", 7) == 0 && strlen(header + 7) == token_len &&
+        CRYPTO_memcmp(header + 7, token, token_len) == 0)
+        return 1;
+
+    LG_LOG_WARN("admin", "%s %s from %s: %s bearer token", lg_http_request_method(req), lg_http_request_path(req),
+                lg_http_request_peer(req), header == NULL ? "missing" : "invalid");
+    lg_http_add_header(req, "WWW-Authenticate", "Bearer realm=\"livegate\"");
+    lg_http_respond_error(req, 401, "missing or invalid bearer token: send Authorization: Bearer <server.admin.token>");
+    return 0;
+}
+
+/* ---- health ---- */
+
+static void lg_admin_health(lg_http_request *req, void *arg)
+{
+    lg_gateway *gateway = arg;
+    json_t *body = json_object();
+    json_t *sources = json_array();
+    json_t *failing = json_array();
+    lg_health worst = LG_HEALTH_OK;
+
+    if (!lg_admin_authorize(req))
+        goto done;
+
+    for (size_t i = 0; i < gateway->source_count; i++) {
+        lg_instance *source = gateway->sources[i];
+        json_t *item = json_pack("{s:s, s:s, s:s}", "name", source->name, "type", source->type, "status",
+                                 lg_health_name(source->health));
+
+        if (source->health_reason != NULL && source->health != LG_HEALTH_OK)
+            json_object_set_new(item, "reason", json_string(source->health_reason));
+        json_array_append_new(sources, item);
+        if (source->health != LG_HEALTH_OK)
+            json_array_append_new(failing, json_string(source->name));
+        if (source->health > worst)
+            worst = source->health;
+    }
+
+    json_object_set_new(body, "status", json_string(lg_health_name(worst)));
+    json_object_set_new(body, "sources", sources);
+    json_object_set_new(body, "failing", failing);
+    sources = failing = NULL;
+    lg_admin_respond_json(req, worst == LG_HEALTH_OK ? 200 : 503, body);
+    return;
+
+done:
+    json_decref(sources);
+    json_decref(failing);
+    json_decref(body);
+}
+
+/* ---- stats ---- */
+
+static json_t *lg_admin_totals_json(lg_gateway *gateway, const lg_totals *totals)
+{
+    json_t *connections = json_object();
+    json_t *dropped = json_object();
+
+    for (int f = 0; f < lg_format_count(); f++)
+        json_object_set_new(connections, lg_format_name(f), json_integer((json_int_t)totals->connections[f]));
+    for (int r = 0; r < LG_DROP_REASON_COUNT; r++)
+        json_object_set_new(dropped, lg_drop_reason_name((lg_drop_reason)r), json_integer((json_int_t)totals->dropped[r]));
+
+    return json_pack("{s:o, s:I, s:I, s:I, s:I, s:o}", "connections", connections, "http_connections",
+                     (json_int_t)totals->http_connections, "events_in", (json_int_t)gateway->hub->events_in,
+                     "events_out", (json_int_t)totals->events_out, "queued_bytes", (json_int_t)totals->queued_bytes,
+                     "dropped", dropped);
+}
+
+json_t *lg_admin_stats(lg_gateway *gateway)
+{
+    int64_t now_ms = lg_clock_wall_ms();
+    json_t *sources = json_array();
+    json_t *stats;
+    lg_totals totals;
+
+    lg_stats_collect(gateway, &totals);
+    for (size_t i = 0; i < gateway->source_count; i++) {
+        lg_instance *source = gateway->sources[i];
+
+        json_array_append_new(sources, json_pack("{s:s, s:s, s:s}", "name", source->name, "type", source->type,
+                                                 "status", lg_health_name(source->health)));
+    }
+
+    stats = lg_admin_totals_json(gateway, &totals);
+    json_object_set_new(stats, "version", json_string(PACKAGE_VERSION));
+    json_object_set_new(stats, "uptime_ms", json_integer(now_ms - gateway->started_ms));
+    json_object_set_new(stats, "workers", json_integer((json_int_t)gateway->worker_count));
+    json_object_set_new(stats, "channels", json_integer((json_int_t)gateway->hub->channel_count));
+    json_object_set_new(stats, "epoch", json_string(gateway->hub->epoch));
+    json_object_set_new(stats, "sources", sources);
+    json_object_set_new(stats, "config", json_pack("{s:s, s:I}", "path", gateway->settings->path, "loaded_at_ms",
+                                                   (json_int_t)gateway->config_loaded_ms));
+    json_object_set_new(stats, "listeners", json_pack("{s:s, s:s}", "public", gateway->public_address, "admin",
+                                                      gateway->admin_address));
+    return stats;
+}
+
+static void lg_admin_get_stats(lg_http_request *req, void *arg)
+{
+    if (!lg_admin_authorize(req))
+        return;
+    lg_admin_respond_json(req, 200, lg_admin_stats(arg));
+}
+
+static void lg_admin_get_metrics(lg_http_request *req, void *arg)
+{
+    lg_buf out = LG_BUF_INIT;
+
+    if (!lg_admin_authorize(req))
+        return;
+    lg_metrics_render(arg, &out);
+    lg_http_respond(req, 200, "text/plain; version=0.0.4; charset=utf-8", out.data, out.len);
+    lg_buf_free(&out);
+}
+
+/* ---- channels ---- */
+
+static json_t *lg_admin_channel_json(const lg_channel *channel)
+{
+    json_t *dropped = json_object();
+
+    for (int r = 0; r < LG_DROP_REASON_COUNT; r++)
+        json_object_set_new(dropped, lg_drop_reason_name((lg_drop_reason)r),
+                            json_integer((json_int_t)atomic_load_explicit(&channel->dropped[r], memory_order_relaxed)));
+
+    return json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:s?, s:s, s:s, s:o}", "name", channel->name, "rule",
+                     channel->rule->match, "subscribers", (json_int_t)channel->subscribers, "events_in",
+                     (json_int_t)channel->events_in, "events_out",
+                     (json_int_t)atomic_load_explicit(&channel->events_out, memory_order_relaxed), "history",
+                     (json_int_t)channel->history.count, "snapshot_keys",
+                     (json_int_t)lg_snapshot_key_count(&channel->snapshot), "last_id", channel->last_id, "snapshot",
+                     lg_snapshot_mode_name(channel->rule->snapshot), "overflow",
+                     lg_overflow_policy_name(channel->rule->overflow), "dropped", dropped);
+}
+
+static void lg_admin_list_channels(lg_http_request *req, void *arg)
+{
+    lg_gateway *gateway = arg;
+    json_t *list = json_array();
+    const lg_channel *channel;
+
+    if (!lg_admin_authorize(req)) {
+        json_decref(list);
+        return;
+    }
+    for (channel = gateway->hub->channels; channel != NULL; channel = channel->hh.next)
+        json_array_append_new(list, lg_admin_channel_json(channel));
+    lg_admin_respond_json(req, 200, json_pack("{s:o}", "channels", list));
+}
+
+static void lg_admin_get_channel(lg_http_request *req, lg_gateway *gateway, const char *name)
+{
+    lg_channel *channel = lg_hub_find_channel(gateway->hub, name);
+
+    if (channel == NULL) {
+        lg_http_respond_error(req, 404, "channel '%s' not found: it has had no events or subscribers yet", name);
+        return;
+    }
+    lg_admin_respond_json(req, 200, lg_admin_channel_json(channel));
+}
+
+/* Read the optional "key" and "type" query parameters of a publish request.
+ * Returns 0, or -1 after answering 400. */
+static int lg_admin_publish_options(lg_http_request *req, char **key, char **type)
+{
+    lg_error err;
+
+    *key = lg_http_query_param(req, "key", 0);
+    *type = lg_http_query_param(req, "type", 0);
+    if (*type != NULL && lg_event_type_check(*type, &err) < 0) {
+        lg_http_respond_error(req, 400, "invalid type parameter: %s", err.message);
+        return -1;
+    }
+    if (*key != NULL && lg_event_key_check(*key, &err) < 0) {
+        lg_http_respond_error(req, 400, "invalid key parameter: %s", err.message);
+        return -1;
+    }
+    return 0;
+}
+
+static void lg_admin_publish(lg_http_request *req, lg_gateway *gateway, const char *name)
+{
+    const lg_rule *rule;
+    lg_channel *channel;
+    lg_event *event;
+    const void *body;
+    size_t body_len;
+    char *key = NULL;
+    char *type = NULL;
+    lg_error err;
+    int status;
+
+    if (lg_channel_name_check(name, &err) < 0) {
+        lg_http_respond_error(req, 400, "%s", err.message);
+        return;
+    }
+    rule = lg_rules_find(gateway->settings->channels.items, gateway->settings->channels.count, name);
+    if (rule == NULL) {
+        lg_http_respond_error(req, 404, "channel '%s' not found: no channel rule matches it", name);
+        return;
+    }
+    if (!rule->publish) {
+        lg_http_respond_error(req, 403, "publishing to channel '%s' is not allowed: rule '%s' needs publish: true",
+                              name, rule->match);
+        return;
+    }
+    if (lg_admin_publish_options(req, &key, &type) < 0)
+        goto done;
+
+    body = lg_http_request_body(req, &body_len);
+    if (body_len == 0) {
+        lg_http_respond_error(req, 400, "the request body is empty: send the event data as the body");
+        goto done;
+    }
+
+    event = lg_event_new(key, type, body, body_len, 0);
+    channel = lg_hub_publish(gateway->hub, name, event, &status, &err);
+    if (channel == NULL) {
+        lg_http_respond_error(req, status, "%s", err.message);
+        goto done;
+    }
+    lg_admin_respond_json(req, 201, json_pack("{s:s, s:s}", "channel", channel->name, "id", channel->last_id));
+
+done:
+    free(key);
+    free(type);
+}
+
+/* Route /api/channels/NAME (GET) and /api/channels/NAME/events (POST). */
+static void lg_admin_channel_path(lg_http_request *req, void *arg)
+{
+    lg_gateway *gateway = arg;
+    const char *path = lg_http_request_path(req);
+    const char *method = lg_http_request_method(req);
+    size_t suffix_len = strlen(LG_ADMIN_EVENTS_SUFFIX);
+    char *name;
+    size_t len;
+
+    if (!lg_admin_authorize(req))
+        return;
+
+    path += strlen(LG_ADMIN_CHANNELS_PREFIX);
+    len = strlen(path);
+    if (strcmp(method, "POST") == 0) {
+        if (len <= suffix_len || strcmp(path + len - suffix_len, LG_ADMIN_EVENTS_SUFFIX) != 0) {
+            lg_http_respond_error(req, 404, "not found: publish with POST /api/channels/{name}/events");
+            return;
+        }
+        name = lg_strndup(path, len - suffix_len);
+        lg_admin_publish(req, gateway, name);
+    } else {
+        name = lg_strdup(path);
+        lg_admin_get_channel(req, gateway, name);
+    }
+    free(name);
+}
+
+void lg_admin_add_routes(lg_gateway *gateway, lg_http_routes *routes)
+{
+    lg_http_routes_add(routes, "GET", "/health", 0, lg_admin_health, gateway);
+    lg_http_routes_add(routes, "GET", "/api/stats", 0, lg_admin_get_stats, gateway);
+    lg_http_routes_add(routes, "GET", "/metrics", 0, lg_admin_get_metrics, gateway);
+    lg_http_routes_add(routes, "GET", "/api/channels", 0, lg_admin_list_channels, gateway);
+    lg_http_routes_add(routes, "GET", LG_ADMIN_CHANNELS_PREFIX, LG_HTTP_ROUTE_PREFIX, lg_admin_channel_path, gateway);
+    lg_http_routes_add(routes, "POST", LG_ADMIN_CHANNELS_PREFIX, LG_HTTP_ROUTE_PREFIX, lg_admin_channel_path, gateway);
+}

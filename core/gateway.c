@@ -1,0 +1,374 @@
+/* Gateway lifecycle: plugins and instances, listeners, threads, signals and the ordered shutdown. */
+#include "config.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "admin.h"
+#include "alloc.h"
+#include "clock.h"
+#include "format.h"
+#include "gateway.h"
+#include "log.h"
+
+static lg_instance *lg_gateway_create_instance(lg_gateway *gateway, const lg_plugin_settings *item,
+                                               lg_plugin_kind kind, lg_error *err)
+{
+    const lg_plugin *plugin = lg_module_load(&gateway->modules, item->type, kind, err);
+
+    if (plugin == NULL) {
+        const lg_conf_node *node = item->node;
+
+        lg_error_prefix(err, "%s:%u:%u: %s '%s'", node->file, node->line, node->column, lg_plugin_kind_name(kind),
+                        item->name);
+        return NULL;
+    }
+    return lg_instance_create(gateway, plugin, item, err);
+}
+
+static int lg_gateway_create_instances(lg_gateway *gateway, lg_error *err)
+{
+    lg_settings *settings = gateway->settings;
+
+    gateway->sources = lg_calloc(settings->source_count, sizeof(*gateway->sources));
+    for (size_t i = 0; i < settings->source_count; i++) {
+        gateway->sources[i] = lg_gateway_create_instance(gateway, &settings->sources[i], LG_PLUGIN_SOURCE, err);
+        if (gateway->sources[i] == NULL)
+            return -1;
+        gateway->source_count++;
+    }
+
+    gateway->sinks = lg_calloc(settings->sink_count, sizeof(*gateway->sinks));
+    for (size_t i = 0; i < settings->sink_count; i++) {
+        gateway->sinks[i] = lg_gateway_create_instance(gateway, &settings->sinks[i], LG_PLUGIN_SINK, err);
+        if (gateway->sinks[i] == NULL)
+            return -1;
+        gateway->sink_count++;
+    }
+    return 0;
+}
+
+static void lg_gateway_serve_static(lg_http_request *req, void *arg)
+{
+    lg_gateway *gateway = arg;
+
+    lg_http_serve_file(req, gateway->web_root);
+}
+
+static void lg_gateway_set_limits(lg_gateway *gateway)
+{
+    const lg_limit_settings *limits = &gateway->settings->server.limits;
+    lg_http_limits *pub = &gateway->public_limits;
+
+    pub->max_request_line_bytes = (size_t)limits->max_request_line_bytes;
+    pub->max_header_count = (size_t)limits->max_header_count;
+    pub->max_header_bytes = (size_t)limits->max_header_bytes;
+    pub->max_body_bytes = (size_t)limits->max_body_bytes;
+    pub->max_connections = (size_t)limits->max_connections;
+    pub->idle_timeout_ms = limits->idle_timeout_ms;
+    pub->request_timeout_ms = limits->request_timeout_ms;
+
+    gateway->admin_limits = *pub;
+    gateway->admin_limits.max_connections = 0;
+
+    gateway->worker_settings.rules = gateway->settings->channels.items;
+    gateway->worker_settings.rule_count = gateway->settings->channels.count;
+    gateway->worker_settings.client_queue_bytes = (size_t)limits->client_queue_bytes;
+    gateway->worker_settings.max_subscriptions = (size_t)limits->max_subscriptions;
+    gateway->worker_settings.flush_timeout_ms = gateway->settings->server.shutdown_timeout_ms;
+}
+
+lg_gateway *lg_gateway_new(lg_settings *settings, const char *plugin_dir, lg_error *err)
+{
+    lg_gateway *gateway = lg_calloc(1, sizeof(*gateway));
+    char *dir;
+
+    gateway->settings = settings;
+    gateway->started_ms = lg_clock_wall_ms();
+    gateway->config_loaded_ms = gateway->started_ms;
+    atomic_init(&gateway->public_connections, 0);
+    atomic_init(&gateway->admin_connections, 0);
+
+    gateway->base = event_base_new();
+    if (gateway->base == NULL) {
+        lg_error_set(err, "event_base_new failed");
+        goto fail;
+    }
+
+    /* A directory from the command line is relative to the working
+     * directory, one from the file relative to the file. */
+    dir = plugin_dir != NULL ? lg_strdup(plugin_dir) : lg_settings_resolve_path(settings, settings->server.plugin_dir);
+    lg_module_set_init(&gateway->modules, dir);
+    free(dir);
+    if (settings->server.web_root != NULL && settings->server.web_root[0] != '\0')
+        gateway->web_root = lg_settings_resolve_path(settings, settings->server.web_root);
+
+    gateway->public_routes = lg_http_routes_new();
+    gateway->admin_routes = lg_http_routes_new();
+    lg_gateway_set_limits(gateway);
+
+    if (lg_gateway_create_instances(gateway, err) < 0)
+        goto fail;
+
+    if (gateway->web_root != NULL)
+        lg_http_routes_add(gateway->public_routes, "GET", "/", LG_HTTP_ROUTE_PREFIX, lg_gateway_serve_static, gateway);
+    lg_admin_add_routes(gateway, gateway->admin_routes);
+    return gateway;
+
+fail:
+    lg_gateway_free(gateway);
+    return NULL;
+}
+
+static size_t lg_gateway_worker_count(const lg_gateway *gateway)
+{
+    long cores;
+
+    if (gateway->settings->server.workers > 0)
+        return (size_t)gateway->settings->server.workers;
+    cores = sysconf(_SC_NPROCESSORS_ONLN);
+    return cores > 0 ? (size_t)cores : 1;
+}
+
+/* Bind one SO_REUSEPORT socket per worker on the public address. With port
+ * 0, the first socket picks the port and the others reuse it. */
+static int lg_gateway_bind_public(lg_gateway *gateway, evutil_socket_t *fds, size_t count, lg_error *err)
+{
+    const char *address = gateway->settings->server.listen;
+    char *resolved = NULL;
+    int rc = 0;
+
+    for (size_t i = 0; i < count; i++) {
+        fds[i] = lg_http_listen(resolved != NULL ? resolved : address, 1, err);
+        if (fds[i] < 0) {
+            rc = -1;
+            break;
+        }
+        if (i == 0) {
+            lg_http_socket_address(fds[0], gateway->public_address, sizeof(gateway->public_address));
+            resolved = lg_strdup(gateway->public_address);
+        }
+    }
+    free(resolved);
+    return rc;
+}
+
+static int lg_gateway_start_workers(lg_gateway *gateway, lg_error *err)
+{
+    size_t count = lg_gateway_worker_count(gateway);
+    evutil_socket_t *fds = lg_calloc(count, sizeof(*fds));
+    int rc = -1;
+
+    for (size_t i = 0; i < count; i++)
+        fds[i] = -1;
+    if (lg_gateway_bind_public(gateway, fds, count, err) < 0)
+        goto done;
+
+    gateway->workers = lg_calloc(count, sizeof(*gateway->workers));
+    lg_hub_set_workers(gateway->hub, gateway->workers, count);
+    for (size_t i = 0; i < count; i++) {
+        gateway->workers[i] = lg_worker_new(i, gateway->hub, &gateway->worker_settings, fds[i],
+                                            gateway->public_routes, &gateway->public_limits,
+                                            &gateway->public_connections, err);
+        fds[i] = -1;
+        if (gateway->workers[i] == NULL)
+            goto done;
+        gateway->worker_count++;
+    }
+
+    for (size_t i = 0; i < count; i++) {
+        if (lg_worker_start(gateway->workers[i], err) < 0)
+            goto done;
+    }
+    rc = 0;
+
+done:
+    for (size_t i = 0; i < count; i++) {
+        if (fds[i] >= 0)
+            evutil_closesocket(fds[i]);
+    }
+    free(fds);
+    return rc;
+}
+
+static int lg_gateway_start_admin(lg_gateway *gateway, lg_error *err)
+{
+    evutil_socket_t fd = lg_http_listen(gateway->settings->server.admin.listen, 0, err);
+
+    if (fd < 0)
+        return -1;
+    lg_http_socket_address(fd, gateway->admin_address, sizeof(gateway->admin_address));
+    gateway->admin = lg_http_server_new(gateway->base, fd, gateway->admin_routes, &gateway->admin_limits,
+                                        &gateway->admin_connections, "admin", err);
+    if (gateway->admin == NULL)
+        return -1;
+    lg_http_server_set_context(gateway->admin, gateway);
+    return 0;
+}
+
+static int lg_gateway_start_sources(lg_gateway *gateway, lg_error *err)
+{
+    for (size_t i = 0; i < gateway->source_count; i++) {
+        lg_instance *source = gateway->sources[i];
+
+        if (source->plugin->start != NULL && source->plugin->start(source, err) < 0)
+            return lg_error_prefix(err, "cannot start source '%s' (%s)", source->name, source->type);
+        source->started = 1;
+        LG_LOG_INFO(source->scope, "started");
+    }
+    for (size_t i = 0; i < gateway->sink_count; i++) {
+        lg_instance *sink = gateway->sinks[i];
+
+        if (sink->plugin->start != NULL && sink->plugin->start(sink, err) < 0)
+            return lg_error_prefix(err, "cannot start sink '%s' (%s)", sink->name, sink->type);
+        sink->started = 1;
+    }
+    return 0;
+}
+
+static void lg_gateway_stop_instances(lg_instance **instances, size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        lg_instance *instance = instances[i];
+
+        if (!instance->started)
+            continue;
+        if (instance->plugin->stop != NULL)
+            instance->plugin->stop(instance);
+        instance->started = 0;
+        LG_LOG_INFO(instance->scope, "stopped");
+    }
+}
+
+static void lg_gateway_on_workers_stopped(void *arg)
+{
+    lg_gateway *gateway = arg;
+
+    LG_LOG_INFO("core", "all client connections are closed");
+    event_base_loopexit(gateway->base, NULL);
+}
+
+void lg_gateway_stop(lg_gateway *gateway)
+{
+    if (gateway->stopping)
+        return;
+    gateway->stopping = 1;
+
+    LG_LOG_INFO("core", "stopping: closing listeners and client connections (timeout %lld ms)",
+                (long long)gateway->settings->server.shutdown_timeout_ms);
+    if (gateway->admin != NULL)
+        lg_http_server_stop_accepting(gateway->admin);
+    lg_gateway_stop_instances(gateway->sources, gateway->source_count);
+    lg_hub_shutdown_workers(gateway->hub, gateway->settings->server.shutdown_timeout_ms, lg_gateway_on_workers_stopped,
+                            gateway);
+}
+
+static void lg_gateway_on_signal(evutil_socket_t signum, short what, void *arg)
+{
+    lg_gateway *gateway = arg;
+
+    if (signum == SIGHUP) {
+        if (lg_log_reopen() < 0)
+            LG_LOG_ERROR("core", "SIGHUP: cannot reopen the log file: %s", strerror(errno));
+        else
+            LG_LOG_INFO("core", "SIGHUP: log file reopened");
+        return;
+    }
+
+    LG_LOG_INFO("core", "received %s", signum == SIGTERM ? "SIGTERM" : "SIGINT");
+    if (gateway->stopping) {
+        LG_LOG_WARN("core", "already stopping; connections are cut when the shutdown timeout passes");
+        return;
+    }
+    lg_gateway_stop(gateway);
+}
+
+static void lg_gateway_watch_signals(lg_gateway *gateway)
+{
+    static const int watched[] = {SIGTERM, SIGINT, SIGHUP};
+
+    for (size_t i = 0; i < sizeof(watched) / sizeof(watched[0]); i++) {
+        gateway->signals[i] = evsignal_new(gateway->base, watched[i], lg_gateway_on_signal, gateway);
+        evsignal_add(gateway->signals[i], NULL);
+    }
+}
+
+int lg_gateway_run(lg_gateway *gateway, lg_error *err)
+{
+    gateway->hub = lg_hub_new(gateway->base, gateway->settings->channels.items, gateway->settings->channels.count,
+                              (size_t)gateway->settings->server.limits.max_channels, err);
+    if (gateway->hub == NULL)
+        return -1;
+
+    lg_gateway_watch_signals(gateway);
+    if (lg_gateway_start_admin(gateway, err) < 0)
+        return -1;
+    if (lg_gateway_start_workers(gateway, err) < 0)
+        return -1;
+
+    LG_LOG_INFO("core", "public listener bound to %s (%zu workers)", gateway->public_address, gateway->worker_count);
+    LG_LOG_INFO("core", "admin listener bound to %s%s", gateway->admin_address,
+                gateway->settings->server.admin.token != NULL && gateway->settings->server.admin.token[0] != '\0'
+                    ? " (bearer token required)"
+                    : "");
+
+    if (lg_gateway_start_sources(gateway, err) < 0)
+        return -1;
+
+    LG_LOG_INFO("core", "livegate " PACKAGE_VERSION " running with %s", gateway->settings->path);
+    event_base_dispatch(gateway->base);
+    LG_LOG_INFO("core", "stopped");
+    return 0;
+}
+
+static void lg_gateway_free_instances(lg_instance **instances, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        lg_instance_destroy(instances[i]);
+    free(instances);
+}
+
+void lg_gateway_free(lg_gateway *gateway)
+{
+    if (gateway == NULL)
+        return;
+
+    lg_gateway_stop_instances(gateway->sources, gateway->source_count);
+    lg_gateway_stop_instances(gateway->sinks, gateway->sink_count);
+
+    if (gateway->admin != NULL)
+        lg_http_server_free(gateway->admin);
+
+    /* Workers stop first: their last unsubscribe messages reach the hub,
+     * which drains them while it is freed. */
+    if (gateway->hub != NULL && !gateway->stopping) {
+        gateway->stopping = 1;
+        lg_hub_shutdown_workers(gateway->hub, 0, NULL, NULL);
+    }
+    for (size_t i = 0; i < gateway->worker_count; i++)
+        lg_worker_free(gateway->workers[i]);
+    free(gateway->workers);
+    lg_hub_free(gateway->hub);
+
+    lg_gateway_free_instances(gateway->sources, gateway->source_count);
+    lg_gateway_free_instances(gateway->sinks, gateway->sink_count);
+    lg_module_set_clear(&gateway->modules);
+    lg_format_reset();
+
+    for (size_t i = 0; i < sizeof(gateway->signals) / sizeof(gateway->signals[0]); i++) {
+        if (gateway->signals[i] != NULL)
+            event_free(gateway->signals[i]);
+    }
+    if (gateway->public_routes != NULL)
+        lg_http_routes_free(gateway->public_routes);
+    if (gateway->admin_routes != NULL)
+        lg_http_routes_free(gateway->admin_routes);
+    if (gateway->base != NULL)
+        event_base_free(gateway->base);
+    free(gateway->web_root);
+    lg_settings_free(gateway->settings);
+    free(gateway);
+}

@@ -1,0 +1,71 @@
+/* The gateway: everything one configuration runs, from plugin loading to shutdown. */
+#ifndef LG_GATEWAY_H
+#define LG_GATEWAY_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <event2/event.h>
+
+#include "error.h"
+#include "http.h"
+#include "hub.h"
+#include "instance.h"
+#include "plugin.h"
+#include "settings.h"
+#include "worker.h"
+
+#define LG_ADDRESS_BYTES 80
+
+typedef struct lg_gateway {
+    lg_settings *settings;
+    struct event_base *base;
+    lg_module_set modules;
+    char *web_root;
+
+    lg_instance **sources;
+    size_t source_count;
+    lg_instance **sinks;
+    size_t sink_count;
+
+    lg_http_routes *public_routes;
+    lg_http_routes *admin_routes;
+    lg_http_limits public_limits;
+    lg_http_limits admin_limits;
+    atomic_size_t public_connections;
+    atomic_size_t admin_connections;
+
+    lg_hub *hub;
+    lg_worker **workers;
+    size_t worker_count;
+    lg_worker_settings worker_settings;
+    lg_http_server *admin;
+
+    char public_address[LG_ADDRESS_BYTES];
+    char admin_address[LG_ADDRESS_BYTES];
+
+    struct event *signals[4];
+    int stopping;
+    int64_t started_ms;
+    int64_t config_loaded_ms;
+} lg_gateway;
+
+/* Build a gateway from SETTINGS (taken over, also on failure): load every
+ * plugin from PLUGIN_DIR (NULL: server.plugin_dir), parse its options and
+ * call its init. Binds nothing, starts nothing, so `livegate -t` stops
+ * here. Returns NULL with ERR set on the first failure. */
+lg_gateway *lg_gateway_new(lg_settings *settings, const char *plugin_dir, lg_error *err);
+
+/* Bind the listeners, start the workers and sources, and run the main event
+ * loop until SIGTERM or SIGINT has closed every connection. Returns 0 after
+ * a clean stop, or -1 with ERR set when start-up failed. */
+int lg_gateway_run(lg_gateway *gateway, lg_error *err);
+
+/* Stop and free everything. */
+void lg_gateway_free(lg_gateway *gateway);
+
+/* Start a graceful stop (as SIGTERM does). */
+void lg_gateway_stop(lg_gateway *gateway);
+
+#endif

@@ -1,0 +1,84 @@
+/* History ring buffer with eviction by count and age. */
+#include "config.h"
+
+#include <stdlib.h>
+
+#include "alloc.h"
+#include "history.h"
+
+void lg_history_init(lg_history *history, size_t capacity)
+{
+    history->ring = capacity > 0 ? lg_calloc(capacity, sizeof(*history->ring)) : NULL;
+    history->capacity = capacity;
+    history->head = 0;
+    history->count = 0;
+    history->evicted_seq = 0;
+}
+
+static void lg_history_pop_oldest(lg_history *history)
+{
+    lg_event *oldest = history->ring[history->head];
+
+    history->evicted_seq = oldest->seq;
+    history->ring[history->head] = NULL;
+    history->head = (history->head + 1) % history->capacity;
+    history->count--;
+    lg_event_unref(oldest);
+}
+
+void lg_history_clear(lg_history *history)
+{
+    while (history->count > 0)
+        lg_history_pop_oldest(history);
+    free(history->ring);
+    history->ring = NULL;
+    history->capacity = 0;
+}
+
+void lg_history_push(lg_history *history, lg_event *event)
+{
+    if (history->capacity == 0) {
+        history->evicted_seq = event->seq;
+        return;
+    }
+    if (history->count == history->capacity)
+        lg_history_pop_oldest(history);
+
+    history->ring[(history->head + history->count) % history->capacity] = lg_event_ref(event);
+    history->count++;
+}
+
+void lg_history_expire(lg_history *history, int64_t now_ms, int64_t max_age_ms)
+{
+    if (max_age_ms <= 0)
+        return;
+    while (history->count > 0 && history->ring[history->head]->received_ms < now_ms - max_age_ms)
+        lg_history_pop_oldest(history);
+}
+
+lg_event *lg_history_at(const lg_history *history, size_t index)
+{
+    return history->ring[(history->head + index) % history->capacity];
+}
+
+int lg_history_since(const lg_history *history, uint64_t seq, lg_event ***out, size_t *count)
+{
+    size_t first = history->count;
+
+    *out = NULL;
+    *count = 0;
+    if (seq < history->evicted_seq)
+        return -1;
+
+    /* The ring is ordered by sequence, so the newer part is a suffix. */
+    while (first > 0 && lg_history_at(history, first - 1)->seq > seq)
+        first--;
+    if (first == history->count)
+        return 0;
+
+    *count = history->count - first;
+    *out = lg_calloc(*count, sizeof(**out));
+    for (size_t i = 0; i < *count; i++)
+        (*out)[i] = lg_event_ref(lg_history_at(history, first + i));
+    return 0;
+}

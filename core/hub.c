@@ -1,0 +1,313 @@
+/* The hub: channel registry, id assignment, fan-out to workers and subscription answers. */
+#include "config.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "clock.h"
+#include "format.h"
+#include "hub.h"
+#include "log.h"
+#include "messages.h"
+#include "names.h"
+#include "worker.h"
+
+#define LG_HUB_EXPIRE_INTERVAL_MS 1000
+
+static void lg_hub_handle_messages(struct lg_message_list *messages, void *arg);
+
+static void lg_hub_on_expire(evutil_socket_t fd, short what, void *arg)
+{
+    lg_hub *hub = arg;
+    int64_t now_ms = lg_clock_monotonic_ms();
+    lg_channel *channel;
+
+    for (channel = hub->channels; channel != NULL; channel = channel->hh.next)
+        lg_channel_expire(channel, now_ms);
+}
+
+/* Write the epoch: the start time in milliseconds in base 36, which orders
+ * epochs of successive starts and stays short in every id. */
+static void lg_hub_make_epoch(char *out, size_t size, int64_t now_ms)
+{
+    static const char digits[] = "0123456789abcdefghijklmnopqrstuvwxyz";
+    char reversed[LG_HUB_EPOCH_BYTES];
+    uint64_t value = (uint64_t)now_ms;
+    size_t len = 0;
+
+    do {
+        reversed[len++] = digits[value % 36];
+        value /= 36;
+    } while (value > 0 && len < sizeof(reversed) - 1);
+
+    for (size_t i = 0; i < len && i < size - 1; i++)
+        out[i] = reversed[len - 1 - i];
+    out[len < size ? len : size - 1] = '\0';
+}
+
+lg_hub *lg_hub_new(struct event_base *base, const lg_rule *rules, size_t rule_count, size_t max_channels,
+                   lg_error *err)
+{
+    lg_hub *hub = lg_calloc(1, sizeof(*hub));
+    struct timeval period = {LG_HUB_EXPIRE_INTERVAL_MS / 1000, 0};
+
+    hub->base = base;
+    hub->rules = rules;
+    hub->rule_count = rule_count;
+    hub->max_channels = max_channels;
+    hub->started_ms = lg_clock_wall_ms();
+    lg_hub_make_epoch(hub->epoch, sizeof(hub->epoch), hub->started_ms);
+
+    if (lg_mailbox_init(&hub->mailbox, base, lg_hub_handle_messages, hub, err) < 0) {
+        free(hub);
+        return NULL;
+    }
+
+    hub->expire_timer = event_new(base, -1, EV_PERSIST, lg_hub_on_expire, hub);
+    event_add(hub->expire_timer, &period);
+    return hub;
+}
+
+void lg_hub_set_workers(lg_hub *hub, lg_worker **workers, size_t count)
+{
+    hub->workers = workers;
+    hub->worker_count = count;
+}
+
+void lg_hub_free(lg_hub *hub)
+{
+    lg_channel *channel;
+    lg_channel *tmp;
+
+    if (hub == NULL)
+        return;
+    lg_mailbox_destroy(&hub->mailbox);
+    event_free(hub->expire_timer);
+
+    HASH_ITER(hh, hub->channels, channel, tmp)
+    {
+        HASH_DEL(hub->channels, channel);
+        lg_channel_free(channel);
+    }
+    free(hub);
+}
+
+lg_channel *lg_hub_find_channel(lg_hub *hub, const char *name)
+{
+    lg_channel *channel;
+
+    HASH_FIND_STR(hub->channels, name, channel);
+    return channel;
+}
+
+lg_channel *lg_hub_channel(lg_hub *hub, const char *name, int *status, lg_error *err)
+{
+    lg_channel *channel = lg_hub_find_channel(hub, name);
+    const lg_rule *rule;
+
+    if (channel != NULL)
+        return channel;
+
+    if (lg_channel_name_check(name, err) < 0) {
+        *status = 400;
+        return NULL;
+    }
+    rule = lg_rules_find(hub->rules, hub->rule_count, name);
+    if (rule == NULL) {
+        *status = 404;
+        lg_error_set(err, "channel '%s' not found: no channel rule matches it", name);
+        return NULL;
+    }
+    if (hub->channel_count >= hub->max_channels) {
+        *status = 503;
+        LG_LOG_WARN("hub", "cannot create channel '%s': %zu channels exist (server.limits.max_channels)", name,
+                    hub->channel_count);
+        lg_error_set(err, "cannot create channel '%s': the limit of %zu channels is reached", name,
+                     hub->max_channels);
+        return NULL;
+    }
+
+    channel = lg_channel_new(name, rule, hub->worker_count);
+    HASH_ADD_KEYPTR(hh, hub->channels, channel->name, strlen(channel->name), channel);
+    hub->channel_count++;
+    LG_LOG_DEBUG("hub", "channel '%s' created by rule '%s'", name, rule->match);
+    return channel;
+}
+
+static void lg_hub_fan_out(lg_hub *hub, lg_channel *channel, lg_event *event)
+{
+    for (size_t i = 0; i < hub->worker_count; i++) {
+        lg_msg_event *msg;
+
+        if (channel->worker_subscribers[i] == 0)
+            continue;
+        msg = lg_calloc(1, sizeof(*msg));
+        msg->header.type = LG_MSG_EVENT;
+        msg->event = lg_event_ref(event);
+        lg_worker_post(hub->workers[i], &msg->header);
+    }
+}
+
+lg_channel *lg_hub_publish(lg_hub *hub, const char *name, lg_event *event, int *status, lg_error *err)
+{
+    lg_channel *channel = lg_hub_channel(hub, name, status, err);
+
+    if (channel == NULL) {
+        lg_event_unref(event);
+        return NULL;
+    }
+
+    event->seq = ++hub->last_seq;
+    event->id = lg_sprintf("%s-%" PRIu64, hub->epoch, event->seq);
+    event->channel = channel;
+    event->channel_name = channel->name;
+    lg_format_encode_all(event);
+
+    lg_channel_append(channel, event, lg_clock_monotonic_ms());
+    hub->events_in++;
+    lg_hub_fan_out(hub, channel, event);
+    lg_event_unref(event);
+    return channel;
+}
+
+int lg_hub_parse_id(const lg_hub *hub, const char *id, uint64_t *seq)
+{
+    size_t epoch_len = strlen(hub->epoch);
+    const char *digits;
+    char *end = NULL;
+    unsigned long long value;
+
+    if (strncmp(id, hub->epoch, epoch_len) != 0 || id[epoch_len] != '-')
+        return -1;
+
+    digits = id + epoch_len + 1;
+    if (*digits < '0' || *digits > '9')
+        return -1;
+    value = strtoull(digits, &end, 10);
+    if (*end != '\0' || value > hub->last_seq)
+        return -1;
+
+    *seq = (uint64_t)value;
+    return 0;
+}
+
+/* Fill the answer's events: the replay after LAST_EVENT_ID when it is
+ * complete, otherwise a reset and the snapshot. */
+static void lg_hub_resolve_resume(lg_hub *hub, lg_channel *channel, const char *last_event_id,
+                                  lg_msg_subscribed *answer)
+{
+    uint64_t seq;
+
+    lg_channel_expire(channel, lg_clock_monotonic_ms());
+    if (last_event_id != NULL) {
+        if (lg_hub_parse_id(hub, last_event_id, &seq) < 0) {
+            answer->reset = 1;
+            answer->reset_reason = "unknown id";
+        } else if (lg_history_since(&channel->history, seq, &answer->events, &answer->event_count) < 0) {
+            answer->reset = 1;
+            answer->reset_reason = "evicted";
+        } else {
+            answer->recovered = 1;
+            return;
+        }
+    }
+    answer->event_count = lg_snapshot_collect(&channel->snapshot, &answer->events);
+}
+
+static void lg_hub_handle_subscribe(lg_hub *hub, lg_msg_subscribe *request)
+{
+    lg_msg_subscribed *answer = lg_calloc(1, sizeof(*answer));
+    lg_channel *channel;
+    lg_error err;
+    int status;
+
+    answer->header.type = LG_MSG_SUBSCRIBED;
+    answer->stream_id = request->stream_id;
+    answer->request_id = request->request_id;
+
+    channel = lg_hub_channel(hub, request->channel_name, &status, &err);
+    if (channel == NULL) {
+        answer->error = lg_strdup(err.message);
+    } else {
+        answer->channel = channel;
+        channel->worker_subscribers[request->worker]++;
+        channel->subscribers++;
+        lg_hub_resolve_resume(hub, channel, request->last_event_id, answer);
+    }
+    lg_worker_post(hub->workers[request->worker], &answer->header);
+}
+
+static void lg_hub_handle_unsubscribe(lg_hub *hub, lg_msg_unsubscribe *request)
+{
+    lg_channel *channel = request->channel;
+
+    if (channel->worker_subscribers[request->worker] == 0) {
+        LG_LOG_ERROR("hub", "unsubscribe from channel '%s' by worker %zu without a subscription", channel->name,
+                     request->worker);
+        return;
+    }
+    channel->worker_subscribers[request->worker]--;
+    channel->subscribers--;
+}
+
+static void lg_hub_handle_worker_stopped(lg_hub *hub, lg_msg_worker_stopped *msg)
+{
+    LG_LOG_DEBUG("hub", "worker %zu stopped", msg->worker);
+    if (hub->workers_running > 0)
+        hub->workers_running--;
+    if (hub->workers_running == 0 && hub->workers_stopped != NULL)
+        hub->workers_stopped(hub->workers_stopped_arg);
+}
+
+static void lg_hub_handle_messages(struct lg_message_list *messages, void *arg)
+{
+    lg_hub *hub = arg;
+    lg_message *message;
+
+    while ((message = STAILQ_FIRST(messages)) != NULL) {
+        STAILQ_REMOVE_HEAD(messages, next);
+        switch (message->type) {
+        case LG_MSG_SUBSCRIBE: {
+            lg_msg_subscribe *request = (lg_msg_subscribe *)message;
+
+            lg_hub_handle_subscribe(hub, request);
+            free(request->channel_name);
+            free(request->last_event_id);
+            break;
+        }
+        case LG_MSG_UNSUBSCRIBE:
+            lg_hub_handle_unsubscribe(hub, (lg_msg_unsubscribe *)message);
+            break;
+        case LG_MSG_WORKER_STOPPED:
+            lg_hub_handle_worker_stopped(hub, (lg_msg_worker_stopped *)message);
+            break;
+        default:
+            LG_LOG_ERROR("hub", "unexpected message type %d from a worker", message->type);
+            break;
+        }
+        free(message);
+    }
+}
+
+void lg_hub_shutdown_workers(lg_hub *hub, int64_t timeout_ms, void (*callback)(void *arg), void *arg)
+{
+    hub->workers_stopped = callback;
+    hub->workers_stopped_arg = arg;
+    hub->workers_running = 0;
+
+    for (size_t i = 0; i < hub->worker_count; i++) {
+        lg_msg_shutdown *msg;
+
+        if (!hub->workers[i]->thread_started)
+            continue;
+        msg = lg_calloc(1, sizeof(*msg));
+        msg->header.type = LG_MSG_SHUTDOWN;
+        msg->timeout_ms = timeout_ms;
+        hub->workers_running++;
+        lg_worker_post(hub->workers[i], &msg->header);
+    }
+    if (hub->workers_running == 0 && callback != NULL)
+        callback(arg);
+}

@@ -1,0 +1,145 @@
+/* Prometheus text exposition of the gateway's counters and gauges. */
+#include "config.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+#include "admin.h"
+#include "clock.h"
+#include "format.h"
+#include "gateway.h"
+#include "stats.h"
+
+static void lg_metrics_header(lg_buf *out, const char *name, const char *type, const char *help)
+{
+    lg_buf_printf(out, "# HELP livegate_%s %s\n# TYPE livegate_%s %s\n", name, help, name, type);
+}
+
+/* Append a label value with the escapes of the exposition format. */
+static void lg_metrics_label(lg_buf *out, const char *value)
+{
+    for (const char *p = value; *p != '\0'; p++) {
+        if (*p == '\\' || *p == '"')
+            lg_buf_append_char(out, '\\');
+        if (*p == '\n') {
+            lg_buf_append_str(out, "\\n");
+            continue;
+        }
+        lg_buf_append_char(out, *p);
+    }
+}
+
+static void lg_metrics_channel_counter(lg_buf *out, lg_gateway *gateway, const char *name, const char *help,
+                                       int which)
+{
+    const lg_channel *channel;
+
+    lg_metrics_header(out, name, "counter", help);
+    for (channel = gateway->hub->channels; channel != NULL; channel = channel->hh.next) {
+        uint64_t value = which == 0 ? channel->events_in
+                                    : atomic_load_explicit(&channel->events_out, memory_order_relaxed);
+
+        lg_buf_printf(out, "livegate_%s{channel=\"", name);
+        lg_metrics_label(out, channel->name);
+        lg_buf_printf(out, "\"} %" PRIu64 "\n", value);
+    }
+}
+
+static void lg_metrics_connections(lg_buf *out, const lg_totals *totals)
+{
+    lg_metrics_header(out, "connections", "gauge", "Open streaming connections by sink.");
+    for (int f = 0; f < lg_format_count(); f++)
+        lg_buf_printf(out, "livegate_connections{sink=\"%s\"} %" PRIu64 "\n", lg_format_name(f), totals->connections[f]);
+
+    lg_metrics_header(out, "connections_opened_total", "counter", "Streaming connections opened since start, by sink.");
+    for (int f = 0; f < lg_format_count(); f++)
+        lg_buf_printf(out, "livegate_connections_opened_total{sink=\"%s\"} %" PRIu64 "\n", lg_format_name(f),
+                      totals->connections_total[f]);
+
+    lg_metrics_header(out, "http_connections", "gauge", "Open connections on the public listener.");
+    lg_buf_printf(out, "livegate_http_connections %" PRIu64 "\n", totals->http_connections);
+}
+
+static void lg_metrics_drops(lg_buf *out, lg_gateway *gateway, const lg_totals *totals)
+{
+    const lg_channel *channel;
+
+    lg_metrics_header(out, "dropped_events_total", "counter", "Events not delivered to a client, by reason.");
+    for (int r = 0; r < LG_DROP_REASON_COUNT; r++)
+        lg_buf_printf(out, "livegate_dropped_events_total{reason=\"%s\"} %" PRIu64 "\n",
+                      lg_drop_reason_name((lg_drop_reason)r), totals->dropped[r]);
+
+    lg_metrics_header(out, "channel_dropped_events_total", "counter",
+                      "Events not delivered to a client, by channel and reason.");
+    for (channel = gateway->hub->channels; channel != NULL; channel = channel->hh.next) {
+        for (int r = 0; r < LG_DROP_REASON_COUNT; r++) {
+            uint64_t value = atomic_load_explicit(&channel->dropped[r], memory_order_relaxed);
+
+            if (value == 0)
+                continue;
+            lg_buf_append_str(out, "livegate_channel_dropped_events_total{channel=\"");
+            lg_metrics_label(out, channel->name);
+            lg_buf_printf(out, "\",reason=\"%s\"} %" PRIu64 "\n", lg_drop_reason_name((lg_drop_reason)r), value);
+        }
+    }
+}
+
+static void lg_metrics_sources(lg_buf *out, lg_gateway *gateway)
+{
+    lg_metrics_header(out, "source_health", "gauge", "Health of each source: 0 ok, 1 degraded, 2 failed.");
+    for (size_t i = 0; i < gateway->source_count; i++) {
+        lg_instance *source = gateway->sources[i];
+
+        lg_buf_append_str(out, "livegate_source_health{source=\"");
+        lg_metrics_label(out, source->name);
+        lg_buf_printf(out, "\",type=\"%s\"} %d\n", source->type, (int)source->health);
+    }
+
+    for (size_t i = 0; i < gateway->source_count; i++) {
+        lg_instance *source = gateway->sources[i];
+
+        for (lg_instance_counter *counter = source->counters; counter != NULL; counter = counter->next) {
+            size_t len = strlen(counter->name);
+            const char *suffix = len > 6 && strcmp(counter->name + len - 6, "_total") == 0 ? "" : "_total";
+            char metric[256];
+
+            snprintf(metric, sizeof(metric), "%s%s", counter->name, suffix);
+            lg_metrics_header(out, metric, "counter", counter->help);
+            lg_buf_printf(out, "livegate_%s{source=\"", metric);
+            lg_metrics_label(out, source->name);
+            lg_buf_printf(out, "\"} %" PRIu64 "\n", counter->value);
+        }
+    }
+}
+
+void lg_metrics_render(lg_gateway *gateway, lg_buf *out)
+{
+    lg_totals totals;
+
+    lg_stats_collect(gateway, &totals);
+
+    lg_metrics_header(out, "build_info", "gauge", "Version of this livegate.");
+    lg_buf_printf(out, "livegate_build_info{version=\"%s\"} 1\n", PACKAGE_VERSION);
+    lg_metrics_header(out, "uptime_seconds", "gauge", "Seconds since start.");
+    lg_buf_printf(out, "livegate_uptime_seconds %.3f\n", (double)(lg_clock_wall_ms() - gateway->started_ms) / 1000.0);
+    lg_metrics_header(out, "workers", "gauge", "Worker threads serving client connections.");
+    lg_buf_printf(out, "livegate_workers %zu\n", gateway->worker_count);
+    lg_metrics_header(out, "channels", "gauge", "Channels that exist.");
+    lg_buf_printf(out, "livegate_channels %zu\n", gateway->hub->channel_count);
+
+    lg_metrics_connections(out, &totals);
+
+    lg_metrics_header(out, "events_in_all_total", "counter", "Events taken into channels.");
+    lg_buf_printf(out, "livegate_events_in_all_total %" PRIu64 "\n", gateway->hub->events_in);
+    lg_metrics_header(out, "events_out_all_total", "counter", "Event frames queued to clients.");
+    lg_buf_printf(out, "livegate_events_out_all_total %" PRIu64 "\n", totals.events_out);
+    lg_metrics_channel_counter(out, gateway, "events_in_total", "Events taken into each channel.", 0);
+    lg_metrics_channel_counter(out, gateway, "events_out_total", "Event frames queued to clients, by channel.", 1);
+
+    lg_metrics_drops(out, gateway, &totals);
+
+    lg_metrics_header(out, "queued_bytes", "gauge", "Bytes queued for clients and not yet written to their sockets.");
+    lg_buf_printf(out, "livegate_queued_bytes %" PRId64 "\n", totals.queued_bytes);
+
+    lg_metrics_sources(out, gateway);
+}

@@ -1,0 +1,1041 @@
+/* Streams: subscriber connections with a byte-capped queue, overflow policies, client rates and heartbeats. */
+#include "config.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+
+#include "alloc.h"
+#include "clock.h"
+#include "hashmap.h"
+#include "hub.h"
+#include "log.h"
+#include "messages.h"
+#include "names.h"
+#include "stream.h"
+#include "stream_worker.h"
+#include "worker.h"
+
+/* Bytes handed to the socket's output buffer at a time. What exceeds it
+ * stays in the stream's own queue, where the overflow policy can still
+ * conflate or drop it. */
+#define LG_STREAM_SOCKET_BYTES (64 * 1024)
+
+/* The output buffer is refilled when it drains below this. */
+#define LG_STREAM_REFILL_BYTES (16 * 1024)
+
+typedef enum lg_stream_state {
+    LG_STREAM_OPEN = 0,
+    LG_STREAM_FLUSHING, /* closing after the queue drains */
+    LG_STREAM_CLOSED,   /* waiting for the reaper */
+} lg_stream_state;
+
+typedef enum lg_subscription_state {
+    LG_SUBSCRIPTION_PENDING = 0, /* waiting for the hub's answer */
+    LG_SUBSCRIPTION_ACTIVE,
+} lg_subscription_state;
+
+typedef struct lg_subscription lg_subscription;
+
+/* Per-key state of a client rate: when the key was last sent, and the
+ * newest event waiting for the next slot. */
+typedef struct lg_rate_entry {
+    char *key;
+    int64_t last_sent_ms;
+    lg_event *pending;
+    TAILQ_ENTRY(lg_rate_entry) pending_link;
+    UT_hash_handle hh;
+} lg_rate_entry;
+
+struct lg_subscription {
+    lg_stream *stream;
+    char *channel_name;
+    lg_channel *channel;
+    struct lg_local_channel *local;
+    lg_subscription_state state;
+    uint64_t request_id;
+    lg_overflow_policy overflow;
+
+    int64_t min_interval_ms; /* 0: no client rate */
+    size_t max_rate_keys;
+    lg_rate_entry *rate_keys;
+    TAILQ_HEAD(, lg_rate_entry) rate_pending;
+    struct event *rate_timer;
+
+    uint64_t gap_dropped; /* events dropped since the last gap notice */
+
+    TAILQ_ENTRY(lg_subscription) stream_link;
+    TAILQ_ENTRY(lg_subscription) channel_link;
+};
+
+/* The subscriptions of one worker to one channel. */
+typedef struct lg_local_channel {
+    lg_channel *channel;
+    TAILQ_HEAD(, lg_subscription) subscriptions;
+    UT_hash_handle hh;
+} lg_local_channel;
+
+/* One queued frame: an event's shared encoding, or bytes owned by the item. */
+typedef struct lg_queue_item {
+    TAILQ_ENTRY(lg_queue_item) link;
+    lg_event *event;
+    lg_subscription *subscription;
+    char *raw;
+    size_t len;
+} lg_queue_item;
+
+struct lg_stream {
+    uint64_t id;
+    lg_worker *worker;
+    const lg_stream_class *cls;
+    void *ctx;
+    struct bufferevent *bev;
+    atomic_size_t *open_connections;
+    char peer[64];
+    lg_stream_state state;
+
+    TAILQ_HEAD(, lg_subscription) subscriptions;
+    size_t subscription_count;
+
+    TAILQ_HEAD(lg_queue_head, lg_queue_item) queue;
+    size_t queue_bytes;  /* bytes in QUEUE */
+    size_t output_bytes; /* bytes in the bufferevent's output buffer */
+    int64_t reported_bytes;
+
+    int dirty;
+    int pending_gaps;
+    TAILQ_ENTRY(lg_stream) dirty_link;
+    TAILQ_ENTRY(lg_stream) closed_link;
+
+    struct event *heartbeat;
+    int64_t heartbeat_ms;
+    int64_t last_write_ms;
+    struct event *flush_timer;
+
+    UT_hash_handle hh;
+};
+
+static void lg_stream_pump(lg_stream *stream);
+static void lg_stream_finish(lg_stream *stream);
+static void lg_subscription_deliver(lg_subscription *sub, lg_event *event);
+
+/* ---- accounting ---- */
+
+static void lg_stream_report_bytes(lg_stream *stream)
+{
+    int64_t total = (int64_t)(stream->queue_bytes + stream->output_bytes);
+
+    if (total != stream->reported_bytes) {
+        atomic_fetch_add_explicit(&stream->worker->stats.queued_bytes, total - stream->reported_bytes,
+                                  memory_order_relaxed);
+        stream->reported_bytes = total;
+    }
+}
+
+static size_t lg_stream_buffered(const lg_stream *stream)
+{
+    return stream->queue_bytes + stream->output_bytes;
+}
+
+static void lg_stream_count_drop(lg_stream *stream, lg_channel *channel, lg_drop_reason reason, uint64_t count)
+{
+    atomic_fetch_add_explicit(&stream->worker->stats.dropped[reason], count, memory_order_relaxed);
+    if (channel != NULL)
+        atomic_fetch_add_explicit(&channel->dropped[reason], count, memory_order_relaxed);
+}
+
+static void lg_stream_mark_dirty(lg_stream *stream)
+{
+    if (stream->dirty || stream->state == LG_STREAM_CLOSED)
+        return;
+    stream->dirty = 1;
+    TAILQ_INSERT_TAIL(&stream->worker->dirty_streams, stream, dirty_link);
+}
+
+/* ---- queue ---- */
+
+static void lg_queue_item_free(lg_queue_item *item)
+{
+    lg_event_unref(item->event);
+    free(item->raw);
+    free(item);
+}
+
+static void lg_stream_unqueue(lg_stream *stream, lg_queue_item *item)
+{
+    TAILQ_REMOVE(&stream->queue, item, link);
+    stream->queue_bytes -= item->len;
+    lg_queue_item_free(item);
+}
+
+static void lg_stream_queue_raw(lg_stream *stream, const void *data, size_t len)
+{
+    lg_queue_item *item;
+
+    if (len == 0 || stream->state == LG_STREAM_CLOSED)
+        return;
+    item = lg_calloc(1, sizeof(*item));
+    item->raw = lg_memdup(data, len);
+    item->len = len;
+    TAILQ_INSERT_TAIL(&stream->queue, item, link);
+    stream->queue_bytes += len;
+    lg_stream_mark_dirty(stream);
+}
+
+static void lg_stream_queue_notice(lg_stream *stream, const lg_notice *notice)
+{
+    lg_buf out = LG_BUF_INIT;
+
+    stream->cls->encode_notice(notice, &out, stream->ctx);
+    lg_stream_queue_raw(stream, out.data, out.len);
+    lg_buf_free(&out);
+}
+
+static const char *lg_event_conflation_key(const lg_event *event)
+{
+    return event->key != NULL ? event->key : "";
+}
+
+/* Keep only the newest queued event of every (subscription, key) pair, walking
+ * from the newest item back. Returns the number of events removed. */
+static uint64_t lg_stream_conflate(lg_stream *stream)
+{
+    typedef struct seen_key {
+        lg_subscription *sub;
+        const char *key;
+        UT_hash_handle hh;
+    } seen_key;
+    seen_key *seen = NULL;
+    seen_key *entry;
+    seen_key *tmp;
+    lg_queue_item *item;
+    lg_queue_item *prev;
+    uint64_t removed = 0;
+
+    for (item = TAILQ_LAST(&stream->queue, lg_queue_head); item != NULL; item = prev) {
+        prev = TAILQ_PREV(item, lg_queue_head, link);
+        if (item->event == NULL || item->subscription->overflow != LG_OVERFLOW_CONFLATE)
+            continue;
+
+        char *lookup = lg_sprintf("%p/%s", (void *)item->subscription, lg_event_conflation_key(item->event));
+        HASH_FIND_STR(seen, lookup, entry);
+        if (entry != NULL) {
+            free(lookup);
+            lg_stream_count_drop(stream, item->event->channel, LG_DROP_CONFLATED, 1);
+            lg_stream_unqueue(stream, item);
+            removed++;
+            continue;
+        }
+        entry = lg_calloc(1, sizeof(*entry));
+        entry->sub = item->subscription;
+        entry->key = lookup;
+        HASH_ADD_KEYPTR(hh, seen, entry->key, strlen(entry->key), entry);
+    }
+
+    HASH_ITER(hh, seen, entry, tmp)
+    {
+        HASH_DEL(seen, entry);
+        free((char *)entry->key);
+        free(entry);
+    }
+    return removed;
+}
+
+/* Drop the oldest queued events until the stream fits its cap again, with
+ * a gap notice for each subscription that lost events. */
+static void lg_stream_trim_oldest(lg_stream *stream, size_t cap)
+{
+    lg_queue_item *item;
+    lg_queue_item *next;
+
+    for (item = TAILQ_FIRST(&stream->queue); item != NULL && lg_stream_buffered(stream) > cap; item = next) {
+        next = TAILQ_NEXT(item, link);
+        if (item->event == NULL)
+            continue;
+        item->subscription->gap_dropped++;
+        stream->pending_gaps = 1;
+        lg_stream_count_drop(stream, item->event->channel, LG_DROP_OVERFLOW, 1);
+        lg_stream_unqueue(stream, item);
+    }
+}
+
+/* Append EVENT for SUB, applying SUB's overflow policy when the stream is
+ * over its cap. */
+static void lg_stream_queue_event(lg_subscription *sub, lg_event *event)
+{
+    lg_stream *stream = sub->stream;
+    const lg_bytes *frame = &event->encoded[stream->cls->format];
+    size_t cap = stream->worker->settings->client_queue_bytes;
+    lg_queue_item *item;
+
+    if (stream->state != LG_STREAM_OPEN || frame->len == 0)
+        return;
+
+    if (lg_stream_buffered(stream) + frame->len > cap) {
+        switch (sub->overflow) {
+        case LG_OVERFLOW_DROP:
+            sub->gap_dropped++;
+            stream->pending_gaps = 1;
+            lg_stream_count_drop(stream, event->channel, LG_DROP_OVERFLOW, 1);
+            return;
+        case LG_OVERFLOW_DISCONNECT:
+            LG_LOG_INFO(stream->cls->sink, "closing stream %llu from %s: queue over %zu bytes on channel '%s'",
+                        (unsigned long long)stream->id, stream->peer, cap, event->channel_name);
+            lg_stream_count_drop(stream, event->channel, LG_DROP_DISCONNECT, 1);
+            lg_stream_close(stream, 0);
+            return;
+        default:
+            break;
+        }
+    }
+
+    item = lg_calloc(1, sizeof(*item));
+    item->event = lg_event_ref(event);
+    item->subscription = sub;
+    item->len = frame->len;
+    TAILQ_INSERT_TAIL(&stream->queue, item, link);
+    stream->queue_bytes += frame->len;
+    atomic_fetch_add_explicit(&stream->worker->stats.events_out, 1, memory_order_relaxed);
+
+    if (lg_stream_buffered(stream) > cap) {
+        lg_stream_conflate(stream);
+        if (lg_stream_buffered(stream) > cap)
+            lg_stream_trim_oldest(stream, cap);
+    }
+    lg_stream_mark_dirty(stream);
+}
+
+/* Queue a gap notice for every subscription that lost events, once the
+ * queue has room again. */
+static void lg_stream_queue_gaps(lg_stream *stream)
+{
+    lg_subscription *sub;
+
+    if (!stream->pending_gaps || lg_stream_buffered(stream) > stream->worker->settings->client_queue_bytes / 2)
+        return;
+
+    stream->pending_gaps = 0;
+    TAILQ_FOREACH(sub, &stream->subscriptions, stream_link)
+    {
+        if (sub->gap_dropped == 0)
+            continue;
+        lg_notice notice = {.kind = LG_NOTICE_GAP, .channel = sub->channel_name, .dropped = sub->gap_dropped};
+        lg_stream_queue_notice(stream, &notice);
+        sub->gap_dropped = 0;
+    }
+}
+
+/* Move queued frames into the socket's output buffer, up to
+ * LG_STREAM_SOCKET_BYTES. Event frames are added by reference: the bytes are
+ * the event's shared encoding and the event is released once they are sent. */
+static void lg_stream_pump(lg_stream *stream)
+{
+    struct evbuffer *output;
+    lg_queue_item *item;
+    int moved = 0;
+
+    if (stream->state == LG_STREAM_CLOSED)
+        return;
+    output = bufferevent_get_output(stream->bev);
+
+    while ((item = TAILQ_FIRST(&stream->queue)) != NULL && stream->output_bytes < LG_STREAM_SOCKET_BYTES) {
+        TAILQ_REMOVE(&stream->queue, item, link);
+        stream->queue_bytes -= item->len;
+        if (item->event != NULL) {
+            const lg_bytes *frame = &item->event->encoded[stream->cls->format];
+
+            evbuffer_add_reference(output, frame->data, frame->len, lg_event_unref_cleanup, item->event);
+            item->event = NULL;
+        } else {
+            evbuffer_add(output, item->raw, item->len);
+        }
+        lg_queue_item_free(item);
+        moved = 1;
+    }
+
+    if (moved)
+        stream->last_write_ms = lg_clock_monotonic_ms();
+    lg_stream_queue_gaps(stream);
+    lg_stream_report_bytes(stream);
+}
+
+/* ---- client rate ---- */
+
+static void lg_rate_entry_free(lg_rate_entry *entry)
+{
+    lg_event_unref(entry->pending);
+    free(entry->key);
+    free(entry);
+}
+
+static void lg_subscription_free_rates(lg_subscription *sub)
+{
+    lg_rate_entry *entry;
+    lg_rate_entry *tmp;
+
+    HASH_ITER(hh, sub->rate_keys, entry, tmp)
+    {
+        HASH_DEL(sub->rate_keys, entry);
+        lg_rate_entry_free(entry);
+    }
+    TAILQ_INIT(&sub->rate_pending);
+    if (sub->rate_timer != NULL) {
+        event_free(sub->rate_timer);
+        sub->rate_timer = NULL;
+    }
+}
+
+static void lg_subscription_arm_rate_timer(lg_subscription *sub, int64_t now_ms)
+{
+    lg_rate_entry *entry;
+    int64_t next_ms = INT64_MAX;
+    struct timeval delay;
+
+    TAILQ_FOREACH(entry, &sub->rate_pending, pending_link)
+    {
+        if (entry->last_sent_ms + sub->min_interval_ms < next_ms)
+            next_ms = entry->last_sent_ms + sub->min_interval_ms;
+    }
+    if (next_ms == INT64_MAX)
+        return;
+
+    next_ms = next_ms > now_ms ? next_ms - now_ms : 0;
+    delay.tv_sec = (time_t)(next_ms / 1000);
+    delay.tv_usec = (suseconds_t)((next_ms % 1000) * 1000);
+    evtimer_add(sub->rate_timer, &delay);
+}
+
+static void lg_subscription_on_rate_timer(evutil_socket_t fd, short what, void *arg)
+{
+    lg_subscription *sub = arg;
+    int64_t now_ms = lg_clock_monotonic_ms();
+    lg_rate_entry *entry;
+    lg_rate_entry *next;
+
+    for (entry = TAILQ_FIRST(&sub->rate_pending); entry != NULL; entry = next) {
+        next = TAILQ_NEXT(entry, pending_link);
+        if (now_ms - entry->last_sent_ms < sub->min_interval_ms)
+            continue;
+
+        TAILQ_REMOVE(&sub->rate_pending, entry, pending_link);
+        entry->last_sent_ms = now_ms;
+        lg_stream_queue_event(sub, entry->pending);
+        lg_event_unref(entry->pending);
+        entry->pending = NULL;
+    }
+
+    lg_subscription_arm_rate_timer(sub, now_ms);
+    if (sub->stream->dirty)
+        lg_stream_flush_dirty(sub->stream->worker);
+}
+
+/* Forget the idle key that was sent longest ago, to stay within the
+ * subscription's key limit. Keys with a pending event are kept. */
+static void lg_subscription_evict_rate_key(lg_subscription *sub)
+{
+    lg_rate_entry *entry;
+    lg_rate_entry *oldest = NULL;
+
+    for (entry = sub->rate_keys; entry != NULL; entry = entry->hh.next) {
+        if (entry->pending == NULL && (oldest == NULL || entry->last_sent_ms < oldest->last_sent_ms))
+            oldest = entry;
+    }
+    if (oldest != NULL) {
+        HASH_DEL(sub->rate_keys, oldest);
+        lg_rate_entry_free(oldest);
+    }
+}
+
+/* Send EVENT now when its key's interval has passed; otherwise keep it as
+ * the key's newest pending event, replacing an older one. */
+static void lg_subscription_deliver_rated(lg_subscription *sub, lg_event *event)
+{
+    const char *key = lg_event_conflation_key(event);
+    int64_t now_ms = lg_clock_monotonic_ms();
+    lg_rate_entry *entry;
+
+    HASH_FIND_STR(sub->rate_keys, key, entry);
+    if (entry == NULL) {
+        if (HASH_COUNT(sub->rate_keys) >= sub->max_rate_keys)
+            lg_subscription_evict_rate_key(sub);
+        entry = lg_calloc(1, sizeof(*entry));
+        entry->key = lg_strdup(key);
+        entry->last_sent_ms = INT64_MIN / 2;
+        HASH_ADD_KEYPTR(hh, sub->rate_keys, entry->key, strlen(entry->key), entry);
+    }
+
+    if (entry->pending == NULL && now_ms - entry->last_sent_ms >= sub->min_interval_ms) {
+        entry->last_sent_ms = now_ms;
+        lg_stream_queue_event(sub, event);
+        return;
+    }
+
+    if (entry->pending != NULL) {
+        lg_stream_count_drop(sub->stream, event->channel, LG_DROP_RATE, 1);
+        lg_event_unref(entry->pending);
+    } else {
+        TAILQ_INSERT_TAIL(&sub->rate_pending, entry, pending_link);
+    }
+    entry->pending = lg_event_ref(event);
+    if (!evtimer_pending(sub->rate_timer, NULL))
+        lg_subscription_arm_rate_timer(sub, now_ms);
+}
+
+static void lg_subscription_deliver(lg_subscription *sub, lg_event *event)
+{
+    if (sub->min_interval_ms > 0)
+        lg_subscription_deliver_rated(sub, event);
+    else
+        lg_stream_queue_event(sub, event);
+}
+
+/* ---- local channels ---- */
+
+static lg_local_channel *lg_local_channel_get(lg_worker *worker, lg_channel *channel)
+{
+    lg_local_channel *local;
+
+    HASH_FIND_PTR(worker->local_channels, &channel, local);
+    if (local != NULL)
+        return local;
+
+    local = lg_calloc(1, sizeof(*local));
+    local->channel = channel;
+    TAILQ_INIT(&local->subscriptions);
+    HASH_ADD_PTR(worker->local_channels, channel, local);
+    return local;
+}
+
+static void lg_local_channel_remove(lg_worker *worker, lg_local_channel *local, lg_subscription *sub)
+{
+    TAILQ_REMOVE(&local->subscriptions, sub, channel_link);
+    if (TAILQ_EMPTY(&local->subscriptions)) {
+        HASH_DEL(worker->local_channels, local);
+        free(local);
+    }
+}
+
+static void lg_stream_post_unsubscribe(lg_worker *worker, lg_channel *channel)
+{
+    lg_msg_unsubscribe *msg = lg_calloc(1, sizeof(*msg));
+
+    msg->header.type = LG_MSG_UNSUBSCRIBE;
+    msg->worker = worker->index;
+    msg->channel = channel;
+    lg_mailbox_post(&worker->hub->mailbox, &msg->header);
+}
+
+/* ---- subscriptions ---- */
+
+static lg_subscription *lg_stream_find_subscription(const lg_stream *stream, const char *channel)
+{
+    lg_subscription *sub;
+
+    TAILQ_FOREACH(sub, &stream->subscriptions, stream_link)
+    {
+        if (strcmp(sub->channel_name, channel) == 0)
+            return sub;
+    }
+    return NULL;
+}
+
+/* Remove SUB from its stream and channel, drop its queued frames, tell the
+ * hub, and free it. */
+static void lg_subscription_free(lg_subscription *sub)
+{
+    lg_stream *stream = sub->stream;
+    lg_worker *worker = stream->worker;
+    lg_queue_item *item;
+    lg_queue_item *next;
+
+    for (item = TAILQ_FIRST(&stream->queue); item != NULL; item = next) {
+        next = TAILQ_NEXT(item, link);
+        if (item->subscription == sub)
+            lg_stream_unqueue(stream, item);
+    }
+
+    if (sub->state == LG_SUBSCRIPTION_ACTIVE) {
+        lg_local_channel_remove(worker, sub->local, sub);
+        lg_stream_post_unsubscribe(worker, sub->channel);
+    }
+
+    TAILQ_REMOVE(&stream->subscriptions, sub, stream_link);
+    stream->subscription_count--;
+    lg_subscription_free_rates(sub);
+    free(sub->channel_name);
+    free(sub);
+}
+
+static const lg_rule *lg_stream_rule(const lg_worker *worker, const char *channel)
+{
+    return lg_rules_find(worker->settings->rules, worker->settings->rule_count, channel);
+}
+
+static int lg_stream_check_rule(const lg_worker *worker, const char *channel, int *status, lg_error *err)
+{
+    const lg_rule *rule;
+
+    if (lg_channel_name_check(channel, err) < 0) {
+        *status = 400;
+        return -1;
+    }
+
+    rule = lg_stream_rule(worker, channel);
+    if (rule == NULL) {
+        *status = 404;
+        return lg_error_set(err, "channel '%s' not found: no channel rule matches it", channel);
+    }
+    if (!rule->subscribe) {
+        *status = 403;
+        return lg_error_set(err, "subscribing to channel '%s' is not allowed (rule '%s' has subscribe: false)",
+                            channel, rule->match);
+    }
+    return 0;
+}
+
+int lg_stream_check_channel(lg_http_request *req, const char *channel, int *status, lg_error *err)
+{
+    lg_worker *worker = lg_http_request_context(req);
+
+    return lg_stream_check_rule(worker, channel, status, err);
+}
+
+/* The effective rate interval: the lower of the client's and the rule's
+ * rates, 0 when neither sets one. */
+static int64_t lg_stream_rate_interval_ms(double client_rate, double rule_rate)
+{
+    double rate = client_rate;
+
+    if (rule_rate > 0 && (rate <= 0 || rule_rate < rate))
+        rate = rule_rate;
+    if (rate <= 0)
+        return 0;
+    return (int64_t)ceil(1000.0 / rate);
+}
+
+int lg_stream_subscribe(lg_stream *stream, const char *channel, const char *last_event_id, double max_rate,
+                        lg_error *err)
+{
+    lg_worker *worker = stream->worker;
+    const lg_rule *rule;
+    lg_subscription *sub;
+    lg_msg_subscribe *msg;
+    int status;
+
+    if (stream->state != LG_STREAM_OPEN)
+        return lg_error_set(err, "the connection is closing");
+    if (lg_stream_check_rule(worker, channel, &status, err) < 0)
+        return -1;
+    if (lg_stream_find_subscription(stream, channel) != NULL)
+        return lg_error_set(err, "already subscribed to channel '%s'", channel);
+    if (stream->subscription_count >= worker->settings->max_subscriptions)
+        return lg_error_set(err, "too many subscriptions: the limit is %zu per connection (server.limits.max_subscriptions)",
+                            worker->settings->max_subscriptions);
+    if (max_rate < 0 || isnan(max_rate))
+        return lg_error_set(err, "invalid max rate %g: expected updates per second, 0 or more", max_rate);
+
+    rule = lg_stream_rule(worker, channel);
+    sub = lg_calloc(1, sizeof(*sub));
+    sub->stream = stream;
+    sub->channel_name = lg_strdup(channel);
+    sub->state = LG_SUBSCRIPTION_PENDING;
+    sub->request_id = ++worker->next_request_id;
+    sub->overflow = (lg_overflow_policy)rule->overflow;
+    sub->min_interval_ms = lg_stream_rate_interval_ms(max_rate, rule->max_rate);
+    sub->max_rate_keys = (size_t)rule->snapshot_max_keys;
+    TAILQ_INIT(&sub->rate_pending);
+    if (sub->min_interval_ms > 0)
+        sub->rate_timer = evtimer_new(worker->base, lg_subscription_on_rate_timer, sub);
+    TAILQ_INSERT_TAIL(&stream->subscriptions, sub, stream_link);
+    stream->subscription_count++;
+
+    msg = lg_calloc(1, sizeof(*msg));
+    msg->header.type = LG_MSG_SUBSCRIBE;
+    msg->worker = worker->index;
+    msg->stream_id = stream->id;
+    msg->request_id = sub->request_id;
+    msg->channel_name = lg_strdup(channel);
+    msg->last_event_id = last_event_id != NULL && last_event_id[0] != '\0' ? lg_strdup(last_event_id) : NULL;
+    lg_mailbox_post(&worker->hub->mailbox, &msg->header);
+    return 0;
+}
+
+int lg_stream_unsubscribe(lg_stream *stream, const char *channel)
+{
+    lg_subscription *sub = lg_stream_find_subscription(stream, channel);
+
+    if (sub == NULL)
+        return -1;
+    lg_subscription_free(sub);
+    return 0;
+}
+
+size_t lg_stream_subscription_count(const lg_stream *stream)
+{
+    return stream->subscription_count;
+}
+
+static void lg_stream_release_events(lg_event **events, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        lg_event_unref(events[i]);
+    free(events);
+}
+
+static lg_subscription *lg_stream_find_request(const lg_stream *stream, uint64_t request_id)
+{
+    lg_subscription *sub;
+
+    TAILQ_FOREACH(sub, &stream->subscriptions, stream_link)
+    {
+        if (sub->request_id == request_id && sub->state == LG_SUBSCRIPTION_PENDING)
+            return sub;
+    }
+    return NULL;
+}
+
+void lg_stream_handle_subscribed(lg_worker *worker, lg_msg_subscribed *msg)
+{
+    lg_stream *stream;
+    lg_subscription *sub = NULL;
+    lg_notice notice;
+
+    HASH_FIND(hh, worker->streams, &msg->stream_id, sizeof(msg->stream_id), stream);
+    if (stream != NULL && stream->state == LG_STREAM_OPEN)
+        sub = lg_stream_find_request(stream, msg->request_id);
+
+    /* The stream closed or unsubscribed while the hub was answering: give
+     * the hub's count back. */
+    if (sub == NULL) {
+        if (msg->channel != NULL)
+            lg_stream_post_unsubscribe(worker, msg->channel);
+        lg_stream_release_events(msg->events, msg->event_count);
+        return;
+    }
+
+    if (msg->channel == NULL) {
+        notice = (lg_notice){.kind = LG_NOTICE_ERROR, .channel = sub->channel_name, .reason = msg->error};
+        lg_stream_queue_notice(stream, &notice);
+        lg_subscription_free(sub);
+        lg_stream_release_events(msg->events, msg->event_count);
+        lg_stream_flush_dirty(worker);
+        return;
+    }
+
+    sub->channel = msg->channel;
+    sub->local = lg_local_channel_get(worker, msg->channel);
+    sub->state = LG_SUBSCRIPTION_ACTIVE;
+    TAILQ_INSERT_TAIL(&sub->local->subscriptions, sub, channel_link);
+
+    notice = (lg_notice){.kind = LG_NOTICE_SUBSCRIBED, .channel = sub->channel_name, .recovered = msg->recovered};
+    lg_stream_queue_notice(stream, &notice);
+    if (msg->reset) {
+        notice = (lg_notice){.kind = LG_NOTICE_RESET, .channel = sub->channel_name, .reason = msg->reset_reason};
+        lg_stream_queue_notice(stream, &notice);
+    }
+
+    for (size_t i = 0; i < msg->event_count && stream->state == LG_STREAM_OPEN; i++)
+        lg_subscription_deliver(sub, msg->events[i]);
+    atomic_fetch_add_explicit(&msg->channel->events_out, msg->event_count, memory_order_relaxed);
+    lg_stream_release_events(msg->events, msg->event_count);
+    lg_stream_flush_dirty(worker);
+}
+
+void lg_stream_dispatch_event(lg_worker *worker, lg_event *event)
+{
+    lg_local_channel *local;
+    lg_subscription *sub;
+    uint64_t delivered = 0;
+
+    HASH_FIND_PTR(worker->local_channels, &event->channel, local);
+    if (local == NULL)
+        return;
+
+    TAILQ_FOREACH(sub, &local->subscriptions, channel_link)
+    {
+        if (sub->stream->state != LG_STREAM_OPEN)
+            continue;
+        lg_subscription_deliver(sub, event);
+        delivered++;
+    }
+    atomic_fetch_add_explicit(&event->channel->events_out, delivered, memory_order_relaxed);
+}
+
+void lg_stream_flush_dirty(lg_worker *worker)
+{
+    lg_stream *stream;
+
+    while ((stream = TAILQ_FIRST(&worker->dirty_streams)) != NULL) {
+        TAILQ_REMOVE(&worker->dirty_streams, stream, dirty_link);
+        stream->dirty = 0;
+        lg_stream_pump(stream);
+    }
+}
+
+/* ---- connection callbacks ---- */
+
+static void lg_stream_output_changed(struct evbuffer *buffer, const struct evbuffer_cb_info *info, void *arg)
+{
+    lg_stream *stream = arg;
+
+    stream->output_bytes = info->orig_size + info->n_added - info->n_deleted;
+}
+
+static void lg_stream_on_read(struct bufferevent *bev, void *arg)
+{
+    lg_stream *stream = arg;
+    struct evbuffer *input = bufferevent_get_input(bev);
+
+    if (stream->cls->on_input != NULL && stream->state == LG_STREAM_OPEN)
+        stream->cls->on_input(stream, input, stream->ctx);
+    else
+        evbuffer_drain(input, evbuffer_get_length(input));
+}
+
+static void lg_stream_on_write(struct bufferevent *bev, void *arg)
+{
+    lg_stream *stream = arg;
+
+    lg_stream_pump(stream);
+    if (stream->state == LG_STREAM_FLUSHING && TAILQ_EMPTY(&stream->queue) && stream->output_bytes == 0)
+        lg_stream_finish(stream);
+}
+
+static void lg_stream_on_event(struct bufferevent *bev, short what, void *arg)
+{
+    lg_stream *stream = arg;
+
+    if (what & BEV_EVENT_ERROR)
+        LG_LOG_DEBUG(stream->cls->sink, "stream %llu from %s: connection error: %s", (unsigned long long)stream->id,
+                     stream->peer, evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+    lg_stream_finish(stream);
+}
+
+static void lg_stream_on_heartbeat(evutil_socket_t fd, short what, void *arg)
+{
+    lg_stream *stream = arg;
+    lg_buf out = LG_BUF_INIT;
+
+    if (stream->state != LG_STREAM_OPEN)
+        return;
+    if (lg_clock_monotonic_ms() - stream->last_write_ms < stream->heartbeat_ms)
+        return;
+
+    stream->cls->encode_heartbeat(&out, stream->ctx);
+    lg_stream_queue_raw(stream, out.data, out.len);
+    lg_buf_free(&out);
+    lg_stream_pump(stream);
+}
+
+static void lg_stream_on_flush_timeout(evutil_socket_t fd, short what, void *arg)
+{
+    lg_stream *stream = arg;
+
+    LG_LOG_DEBUG(stream->cls->sink, "stream %llu from %s: queued data not sent in time, closing",
+                 (unsigned long long)stream->id, stream->peer);
+    lg_stream_finish(stream);
+}
+
+/* ---- lifecycle ---- */
+
+lg_stream *lg_stream_open(lg_http_request *req, const lg_stream_class *cls, void *ctx, lg_error *err)
+{
+    lg_worker *worker = lg_http_request_context(req);
+    lg_stream *stream;
+
+    if (worker == NULL || worker->stopping)
+        return lg_error_set(err, "the server is shutting down"), NULL;
+
+    stream = lg_calloc(1, sizeof(*stream));
+    snprintf(stream->peer, sizeof(stream->peer), "%s", lg_http_request_peer(req));
+    stream->bev = lg_http_detach(req, &stream->open_connections);
+    stream->id = ((uint64_t)worker->index << 48) | ++worker->next_stream_id;
+    stream->worker = worker;
+    stream->cls = cls;
+    stream->ctx = ctx;
+    stream->last_write_ms = lg_clock_monotonic_ms();
+    TAILQ_INIT(&stream->subscriptions);
+    TAILQ_INIT(&stream->queue);
+    HASH_ADD(hh, worker->streams, id, sizeof(stream->id), stream);
+
+    evbuffer_add_cb(bufferevent_get_output(stream->bev), lg_stream_output_changed, stream);
+    stream->output_bytes = evbuffer_get_length(bufferevent_get_output(stream->bev));
+    bufferevent_setwatermark(stream->bev, EV_WRITE, LG_STREAM_REFILL_BYTES, 0);
+    bufferevent_setcb(stream->bev, lg_stream_on_read, lg_stream_on_write, lg_stream_on_event, stream);
+    bufferevent_enable(stream->bev, EV_READ | EV_WRITE);
+
+    atomic_fetch_add_explicit(&worker->stats.streams[cls->format], 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&worker->stats.streams_total[cls->format], 1, memory_order_relaxed);
+    LG_LOG_DEBUG(cls->sink, "stream %llu opened from %s", (unsigned long long)stream->id, stream->peer);
+    return stream;
+}
+
+void lg_stream_write(lg_stream *stream, const void *data, size_t len)
+{
+    lg_stream_queue_raw(stream, data, len);
+}
+
+void lg_stream_set_heartbeat(lg_stream *stream, int64_t interval_ms)
+{
+    struct timeval period;
+
+    if (stream->heartbeat != NULL) {
+        event_free(stream->heartbeat);
+        stream->heartbeat = NULL;
+    }
+    stream->heartbeat_ms = interval_ms;
+    if (interval_ms <= 0 || stream->cls->encode_heartbeat == NULL)
+        return;
+
+    /* Checking at half the interval keeps the silence below the interval
+     * plus a little, whatever the phase of the last write. */
+    interval_ms = interval_ms / 2 > 0 ? interval_ms / 2 : 1;
+    period.tv_sec = (time_t)(interval_ms / 1000);
+    period.tv_usec = (suseconds_t)((interval_ms % 1000) * 1000);
+    stream->heartbeat = event_new(stream->worker->base, -1, EV_PERSIST, lg_stream_on_heartbeat, stream);
+    event_add(stream->heartbeat, &period);
+}
+
+/* Mark the stream closed now: no more frames, the socket is released, and
+ * the reaper frees the rest from the event loop. */
+static void lg_stream_finish(lg_stream *stream)
+{
+    lg_worker *worker = stream->worker;
+
+    if (stream->state == LG_STREAM_CLOSED)
+        return;
+    stream->state = LG_STREAM_CLOSED;
+
+    if (stream->cls->on_close != NULL)
+        stream->cls->on_close(stream, stream->ctx);
+
+    if (stream->dirty) {
+        TAILQ_REMOVE(&worker->dirty_streams, stream, dirty_link);
+        stream->dirty = 0;
+    }
+    TAILQ_INSERT_TAIL(&worker->closed_streams, stream, closed_link);
+    event_active(worker->reaper, 0, 0);
+}
+
+void lg_stream_close(lg_stream *stream, int flush)
+{
+    struct timeval timeout;
+    int64_t timeout_ms;
+
+    if (stream->state == LG_STREAM_CLOSED)
+        return;
+    if (!flush) {
+        lg_stream_finish(stream);
+        return;
+    }
+    if (stream->state == LG_STREAM_FLUSHING)
+        return;
+
+    stream->state = LG_STREAM_FLUSHING;
+    bufferevent_disable(stream->bev, EV_READ);
+    lg_stream_pump(stream);
+    if (TAILQ_EMPTY(&stream->queue) && stream->output_bytes == 0) {
+        lg_stream_finish(stream);
+        return;
+    }
+
+    timeout_ms = stream->worker->settings->flush_timeout_ms;
+    timeout.tv_sec = (time_t)(timeout_ms / 1000);
+    timeout.tv_usec = (suseconds_t)((timeout_ms % 1000) * 1000);
+    stream->flush_timer = evtimer_new(stream->worker->base, lg_stream_on_flush_timeout, stream);
+    evtimer_add(stream->flush_timer, &timeout);
+}
+
+static void lg_stream_free(lg_stream *stream)
+{
+    lg_worker *worker = stream->worker;
+    lg_subscription *sub;
+    lg_queue_item *item;
+
+    while ((sub = TAILQ_FIRST(&stream->subscriptions)) != NULL)
+        lg_subscription_free(sub);
+    while ((item = TAILQ_FIRST(&stream->queue)) != NULL)
+        lg_stream_unqueue(stream, item);
+
+    if (stream->heartbeat != NULL)
+        event_free(stream->heartbeat);
+    if (stream->flush_timer != NULL)
+        event_free(stream->flush_timer);
+
+    evbuffer_remove_cb(bufferevent_get_output(stream->bev), lg_stream_output_changed, stream);
+    bufferevent_free(stream->bev);
+    lg_http_release_connection(stream->open_connections);
+    stream->output_bytes = 0;
+    lg_stream_report_bytes(stream);
+
+    atomic_fetch_sub_explicit(&worker->stats.streams[stream->cls->format], 1, memory_order_relaxed);
+    HASH_DEL(worker->streams, stream);
+    LG_LOG_DEBUG(stream->cls->sink, "stream %llu from %s closed", (unsigned long long)stream->id, stream->peer);
+    free(stream);
+}
+
+void lg_stream_reap(lg_worker *worker)
+{
+    lg_stream *stream;
+
+    while ((stream = TAILQ_FIRST(&worker->closed_streams)) != NULL) {
+        TAILQ_REMOVE(&worker->closed_streams, stream, closed_link);
+        lg_stream_free(stream);
+    }
+}
+
+void lg_stream_shutdown_all(lg_worker *worker)
+{
+    lg_stream *stream;
+    lg_stream *tmp;
+
+    HASH_ITER(hh, worker->streams, stream, tmp)
+    {
+        if (stream->state != LG_STREAM_OPEN)
+            continue;
+        if (stream->cls->on_shutdown != NULL)
+            stream->cls->on_shutdown(stream, stream->ctx);
+        lg_stream_close(stream, 1);
+    }
+}
+
+void lg_stream_close_all(lg_worker *worker)
+{
+    lg_stream *stream;
+    lg_stream *tmp;
+
+    HASH_ITER(hh, worker->streams, stream, tmp)
+    {
+        lg_stream_finish(stream);
+    }
+}
+
+size_t lg_stream_open_count(const lg_worker *worker)
+{
+    const lg_stream *stream;
+    size_t count = 0;
+
+    for (stream = worker->streams; stream != NULL; stream = stream->hh.next) {
+        if (stream->state != LG_STREAM_CLOSED)
+            count++;
+    }
+    return count;
+}
+
+void *lg_stream_context(const lg_stream *stream)
+{
+    return stream->ctx;
+}
+
+const char *lg_stream_peer(const lg_stream *stream)
+{
+    return stream->peer;
+}
+
+uint64_t lg_stream_id(const lg_stream *stream)
+{
+    return stream->id;
+}
