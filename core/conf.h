@@ -63,6 +63,13 @@ lg_conf_doc *lg_conf_load_file(const char *path, lg_error *err);
 /* Same as lg_conf_load_file, for TEXT of LEN bytes reported as file NAME. */
 lg_conf_doc *lg_conf_load_string(const char *name, const char *text, size_t len, lg_error *err);
 
+/* Parse TEXT of LEN bytes as one YAML value of any kind, reported as file
+ * NAME, with the same rules as a file except that the root need not be a
+ * mapping. Empty TEXT gives a null scalar at 1:1. Option defaults such as
+ * "1s" or "[a, b]" are read this way. Returns a document, or NULL with ERR
+ * set to "NAME:LINE:COLUMN: reason". */
+lg_conf_doc *lg_conf_load_value(const char *name, const char *text, size_t len, lg_error *err);
+
 void lg_conf_free(lg_conf_doc *doc);
 
 /* Return the value stored under KEY in mapping MAP, or NULL when MAP is not
@@ -75,7 +82,8 @@ const char *lg_conf_describe(const lg_conf_node *node);
 
 /* Expand ${NAME} and ${NAME:-default} references in TEXT. "$$" gives a
  * literal "$". Returns a new string, or NULL with ERR set to the reason
- * (an unset variable without a default, or an unterminated reference). */
+ * (an unset variable without a default, an unterminated reference, or a
+ * name that is not [A-Za-z_][A-Za-z0-9_]*). */
 char *lg_conf_expand_env(const char *text, lg_error *err);
 
 #endif

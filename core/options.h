@@ -65,7 +65,8 @@ typedef struct lg_option {
  * type and the value, unless the option is SECRET), a value out of bounds,
  * an unknown enum choice (listing the choices), or a missing required
  * option. On failure TARGET may be partly filled: free it with
- * lg_options_free. */
+ * lg_options_free. TARGET must start zeroed or hold an earlier result for
+ * the same TABLE, whose strings and lists are freed as they are replaced. */
 int lg_options_parse(const lg_option *table, const lg_conf_node *node, void *target, const char *const *ignored,
                      const char *context, lg_error *err);
 
@@ -82,9 +83,17 @@ void lg_options_print_help(FILE *out, const lg_option *table, int indent);
  * for the option reference in the docs. PREFIX is put before nested names. */
 void lg_options_print_markdown(FILE *out, const lg_option *table, const char *prefix);
 
-/* Parsers shared with other modules. Each returns 0, or -1 when TEXT is not valid. */
+/* Parsers shared with other modules. Each returns 0, or -1 when TEXT is not
+ * valid, with errno set to ERANGE when the value does not fit in int64_t
+ * and to EINVAL otherwise. */
 int lg_parse_duration_ms(const char *text, int64_t *ms);
 int lg_parse_size_bytes(const char *text, int64_t *bytes);
+
+/* Write MS or BYTES into BUF of SIZE bytes with the largest unit that
+ * divides it exactly, the way the parsers above read it back ("90s",
+ * "5m", "64KiB", "10MB", "513B"). */
+void lg_options_format_duration(int64_t ms, char *buf, size_t size);
+void lg_options_format_size(int64_t bytes, char *buf, size_t size);
 
 /* Helpers to declare table entries: LG_OPT_FIELD(struct type, field). */
 #define LG_OPT_FIELD(type, field) offsetof(type, field)
