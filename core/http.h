@@ -21,7 +21,8 @@ typedef struct lg_http_routes lg_http_routes;
  * request line (method and URL) too long: 414; too many header fields or
  * header bytes: 431; body too large: 413 (checked against Content-Length
  * before reading the body, and while reading a chunked body); connections
- * over MAX_CONNECTIONS: 503 and close. */
+ * over MAX_CONNECTIONS: 503 and close. A size of 0 and a timeout of 0 or
+ * less mean no limit. */
 typedef struct lg_http_limits {
     size_t max_request_line_bytes;
     size_t max_header_count;
@@ -65,9 +66,12 @@ int lg_http_socket_address(evutil_socket_t fd, char *out, size_t size);
 int lg_http_address_is_loopback(const char *address);
 
 /* Create a server that accepts on LISTEN_FD (it takes ownership of the
- * socket) using BASE. OPEN_CONNECTIONS is a counter shared by the servers of
- * one listener across threads (may be NULL). NAME labels logs ("public",
- * "admin"). Returns NULL with ERR set on failure. */
+ * socket, and closes it on failure) using BASE. OPEN_CONNECTIONS is a
+ * counter shared by the servers of one listener across threads (may be
+ * NULL: the server then counts its own connections, detached ones
+ * excluded). NAME labels logs ("public", "admin"). Returns NULL with ERR set
+ * on failure. The process must ignore SIGPIPE, because libevent writes to
+ * sockets without MSG_NOSIGNAL. */
 lg_http_server *lg_http_server_new(struct event_base *base, evutil_socket_t listen_fd, const lg_http_routes *routes,
                                    const lg_http_limits *limits, atomic_size_t *open_connections, const char *name,
                                    lg_error *err);
@@ -77,7 +81,8 @@ lg_http_server *lg_http_server_new(struct event_base *base, evutil_socket_t list
 void lg_http_server_stop_accepting(lg_http_server *server);
 
 /* Close every connection, stop accepting and free the server. Requests whose
- * handlers have not answered yet are dropped with their connections. */
+ * handlers have not responded yet lose their connection: the handler's
+ * later response only frees them. Must not be called from a handler of SERVER. */
 void lg_http_server_free(lg_http_server *server);
 
 size_t lg_http_server_connection_count(const lg_http_server *server);
@@ -102,8 +107,9 @@ char *lg_http_query_param(const lg_http_request *req, const char *name, size_t i
 /* Add a response header before answering. */
 void lg_http_add_header(lg_http_request *req, const char *name, const char *value);
 
-/* Answer with STATUS and BODY of LEN bytes (copied). Keeps the connection
- * alive when the client asked for it. */
+/* Answer with STATUS and BODY of LEN bytes (copied), and free REQ. Keeps
+ * the connection alive when the client asked for it. When the client has
+ * already closed the connection, only frees REQ. */
 void lg_http_respond(lg_http_request *req, int status, const char *content_type, const void *body, size_t len);
 
 /* Answer with {"error": MESSAGE} as application/json. */
@@ -112,19 +118,23 @@ void lg_http_respond_error(lg_http_request *req, int status, const char *fmt, ..
 /* Serve the file under ROOT named by the request path (index.html for a
  * directory), with Content-Type from the extension, ETag and Last-Modified,
  * 304 for a matching If-None-Match or If-Modified-Since, and 404 for paths
- * that leave ROOT (.., symlinks out of ROOT, NUL bytes) or do not exist. */
+ * that leave ROOT (.., backslashes, symlinks out of ROOT) or do not exist.
+ * Paths with a NUL byte never get here: the server answers them with 400. */
 void lg_http_serve_file(lg_http_request *req, const char *root);
 
 /* Take over the connection for a streaming response (SSE) or a protocol
  * upgrade (WebSocket). Writes nothing. Returns the connection's
  * bufferevent with any bytes the client sent after the request still in its
- * input buffer, and frees the request; callbacks and timeouts of the
- * bufferevent are cleared and the caller owns it. The server forgets the
- * connection but OPEN_CONNECTIONS still counts it until the caller calls
- * lg_http_release_connection. */
+ * input buffer, and frees the request; callbacks, timeouts and watermarks of
+ * the bufferevent are cleared and the caller owns it. The server forgets the
+ * connection but the shared counter stored in *OPEN_CONNECTIONS still counts
+ * it until the caller passes that counter to lg_http_release_connection
+ * (*OPEN_CONNECTIONS is NULL when there is nothing to release). Returns NULL,
+ * after freeing the request, when the client has already closed the
+ * connection. */
 struct bufferevent *lg_http_detach(lg_http_request *req, atomic_size_t **open_connections);
 
-/* Decrement the shared counter returned by lg_http_detach. */
+/* Decrement the shared counter returned by lg_http_detach; NULL is ignored. */
 void lg_http_release_connection(atomic_size_t *open_connections);
 
 /* Reason phrase of STATUS ("Not Found"), "Unknown" when not known. */
