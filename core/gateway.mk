@@ -12,6 +12,7 @@ libcore_la_SOURCES += \
 	core/messages.h \
 	core/metrics.c \
 	core/names.c core/names.h \
+	core/outqueue.c core/outqueue.h \
 	core/plugin.c core/plugin.h \
 	core/rules.c core/rules.h \
 	core/settings.c core/settings.h \

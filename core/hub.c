@@ -193,9 +193,7 @@ int lg_hub_parse_id(const lg_hub *hub, const char *id, uint64_t *seq)
     return 0;
 }
 
-/* Fill the answer's events: the replay after LAST_EVENT_ID when it is
- * complete, otherwise a reset and the snapshot. */
-static void lg_hub_resolve_resume(lg_hub *hub, lg_channel *channel, const char *last_event_id,
+void lg_hub_resolve_resume(lg_hub *hub, lg_channel *channel, const char *last_event_id,
                                   lg_msg_subscribed *answer)
 {
     uint64_t seq;

@@ -80,4 +80,12 @@ void lg_hub_shutdown_workers(lg_hub *hub, int64_t timeout_ms, void (*callback)(v
  * hub's, or -1 for ids of another process or malformed ids. */
 int lg_hub_parse_id(const lg_hub *hub, const char *id, uint64_t *seq);
 
+struct lg_msg_subscribed;
+
+/* Fill ANSWER for a new subscriber of CHANNEL: with LAST_EVENT_ID, the
+ * events after it when history still has all of them (RECOVERED), else a
+ * RESET with its reason and the snapshot; without an id, the snapshot. */
+void lg_hub_resolve_resume(lg_hub *hub, lg_channel *channel, const char *last_event_id,
+                           struct lg_msg_subscribed *answer);
+
 #endif

@@ -15,6 +15,7 @@
 #include "log.h"
 #include "messages.h"
 #include "names.h"
+#include "outqueue.h"
 #include "stream.h"
 #include "stream_worker.h"
 #include "worker.h"
@@ -78,15 +79,6 @@ typedef struct lg_local_channel {
     UT_hash_handle hh;
 } lg_local_channel;
 
-/* One queued frame: an event's shared encoding, or bytes owned by the item. */
-typedef struct lg_queue_item {
-    TAILQ_ENTRY(lg_queue_item) link;
-    lg_event *event;
-    lg_subscription *subscription;
-    char *raw;
-    size_t len;
-} lg_queue_item;
-
 struct lg_stream {
     uint64_t id;
     lg_worker *worker;
@@ -100,8 +92,7 @@ struct lg_stream {
     TAILQ_HEAD(, lg_subscription) subscriptions;
     size_t subscription_count;
 
-    TAILQ_HEAD(lg_queue_head, lg_queue_item) queue;
-    size_t queue_bytes;  /* bytes in QUEUE */
+    lg_outqueue queue;
     size_t output_bytes; /* bytes in the bufferevent's output buffer */
     int64_t reported_bytes;
 
@@ -126,7 +117,7 @@ static void lg_subscription_deliver(lg_subscription *sub, lg_event *event);
 
 static void lg_stream_report_bytes(lg_stream *stream)
 {
-    int64_t total = (int64_t)(stream->queue_bytes + stream->output_bytes);
+    int64_t total = (int64_t)(stream->queue.bytes + stream->output_bytes);
 
     if (total != stream->reported_bytes) {
         atomic_fetch_add_explicit(&stream->worker->stats.queued_bytes, total - stream->reported_bytes,
@@ -137,7 +128,7 @@ static void lg_stream_report_bytes(lg_stream *stream)
 
 static size_t lg_stream_buffered(const lg_stream *stream)
 {
-    return stream->queue_bytes + stream->output_bytes;
+    return stream->queue.bytes + stream->output_bytes;
 }
 
 static void lg_stream_count_drop(lg_stream *stream, lg_channel *channel, lg_drop_reason reason, uint64_t count)
@@ -157,31 +148,11 @@ static void lg_stream_mark_dirty(lg_stream *stream)
 
 /* ---- queue ---- */
 
-static void lg_queue_item_free(lg_queue_item *item)
-{
-    lg_event_unref(item->event);
-    free(item->raw);
-    free(item);
-}
-
-static void lg_stream_unqueue(lg_stream *stream, lg_queue_item *item)
-{
-    TAILQ_REMOVE(&stream->queue, item, link);
-    stream->queue_bytes -= item->len;
-    lg_queue_item_free(item);
-}
-
 static void lg_stream_queue_raw(lg_stream *stream, const void *data, size_t len)
 {
-    lg_queue_item *item;
-
     if (len == 0 || stream->state == LG_STREAM_CLOSED)
         return;
-    item = lg_calloc(1, sizeof(*item));
-    item->raw = lg_memdup(data, len);
-    item->len = len;
-    TAILQ_INSERT_TAIL(&stream->queue, item, link);
-    stream->queue_bytes += len;
+    lg_outqueue_push_raw(&stream->queue, data, len);
     lg_stream_mark_dirty(stream);
 }
 
@@ -199,66 +170,17 @@ static const char *lg_event_conflation_key(const lg_event *event)
     return event->key != NULL ? event->key : "";
 }
 
-/* Keep only the newest queued event of every (subscription, key) pair, walking
- * from the newest item back. Returns the number of events removed. */
-static uint64_t lg_stream_conflate(lg_stream *stream)
+/* Count an event the queue dropped, and remember a gap for the
+ * subscription when the client will miss it without notice otherwise. */
+static void lg_stream_on_drop(void *tag, lg_event *event, lg_drop_reason reason, void *arg)
 {
-    typedef struct seen_key {
-        lg_subscription *sub;
-        const char *key;
-        UT_hash_handle hh;
-    } seen_key;
-    seen_key *seen = NULL;
-    seen_key *entry;
-    seen_key *tmp;
-    lg_queue_item *item;
-    lg_queue_item *prev;
-    uint64_t removed = 0;
+    lg_subscription *sub = tag;
+    lg_stream *stream = arg;
 
-    for (item = TAILQ_LAST(&stream->queue, lg_queue_head); item != NULL; item = prev) {
-        prev = TAILQ_PREV(item, lg_queue_head, link);
-        if (item->event == NULL || item->subscription->overflow != LG_OVERFLOW_CONFLATE)
-            continue;
-
-        char *lookup = lg_sprintf("%p/%s", (void *)item->subscription, lg_event_conflation_key(item->event));
-        HASH_FIND_STR(seen, lookup, entry);
-        if (entry != NULL) {
-            free(lookup);
-            lg_stream_count_drop(stream, item->event->channel, LG_DROP_CONFLATED, 1);
-            lg_stream_unqueue(stream, item);
-            removed++;
-            continue;
-        }
-        entry = lg_calloc(1, sizeof(*entry));
-        entry->sub = item->subscription;
-        entry->key = lookup;
-        HASH_ADD_KEYPTR(hh, seen, entry->key, strlen(entry->key), entry);
-    }
-
-    HASH_ITER(hh, seen, entry, tmp)
-    {
-        HASH_DEL(seen, entry);
-        free((char *)entry->key);
-        free(entry);
-    }
-    return removed;
-}
-
-/* Drop the oldest queued events until the stream fits its cap again, with
- * a gap notice for each subscription that lost events. */
-static void lg_stream_trim_oldest(lg_stream *stream, size_t cap)
-{
-    lg_queue_item *item;
-    lg_queue_item *next;
-
-    for (item = TAILQ_FIRST(&stream->queue); item != NULL && lg_stream_buffered(stream) > cap; item = next) {
-        next = TAILQ_NEXT(item, link);
-        if (item->event == NULL)
-            continue;
-        item->subscription->gap_dropped++;
+    lg_stream_count_drop(stream, event->channel, reason, 1);
+    if (reason == LG_DROP_OVERFLOW) {
+        sub->gap_dropped++;
         stream->pending_gaps = 1;
-        lg_stream_count_drop(stream, item->event->channel, LG_DROP_OVERFLOW, 1);
-        lg_stream_unqueue(stream, item);
     }
 }
 
@@ -269,42 +191,21 @@ static void lg_stream_queue_event(lg_subscription *sub, lg_event *event)
     lg_stream *stream = sub->stream;
     const lg_bytes *frame = &event->encoded[stream->cls->format];
     size_t cap = stream->worker->settings->client_queue_bytes;
-    lg_queue_item *item;
+    lg_outqueue_result result;
 
     if (stream->state != LG_STREAM_OPEN || frame->len == 0)
         return;
 
-    if (lg_stream_buffered(stream) + frame->len > cap) {
-        switch (sub->overflow) {
-        case LG_OVERFLOW_DROP:
-            sub->gap_dropped++;
-            stream->pending_gaps = 1;
-            lg_stream_count_drop(stream, event->channel, LG_DROP_OVERFLOW, 1);
-            return;
-        case LG_OVERFLOW_DISCONNECT:
-            LG_LOG_INFO(stream->cls->sink, "closing stream %llu from %s: queue over %zu bytes on channel '%s'",
-                        (unsigned long long)stream->id, stream->peer, cap, event->channel_name);
-            lg_stream_count_drop(stream, event->channel, LG_DROP_DISCONNECT, 1);
-            lg_stream_close(stream, 0);
-            return;
-        default:
-            break;
-        }
+    result = lg_outqueue_push_event(&stream->queue, event, frame->len, sub, sub->overflow, cap, stream->output_bytes,
+                                    lg_stream_on_drop, stream);
+    if (result == LG_OUTQUEUE_DISCONNECT) {
+        LG_LOG_INFO(stream->cls->sink, "closing stream %llu from %s: queue over %zu bytes on channel '%s'",
+                    (unsigned long long)stream->id, stream->peer, cap, event->channel_name);
+        lg_stream_close(stream, 0);
+        return;
     }
-
-    item = lg_calloc(1, sizeof(*item));
-    item->event = lg_event_ref(event);
-    item->subscription = sub;
-    item->len = frame->len;
-    TAILQ_INSERT_TAIL(&stream->queue, item, link);
-    stream->queue_bytes += frame->len;
-    atomic_fetch_add_explicit(&stream->worker->stats.events_out, 1, memory_order_relaxed);
-
-    if (lg_stream_buffered(stream) > cap) {
-        lg_stream_conflate(stream);
-        if (lg_stream_buffered(stream) > cap)
-            lg_stream_trim_oldest(stream, cap);
-    }
+    if (result == LG_OUTQUEUE_QUEUED)
+        atomic_fetch_add_explicit(&stream->worker->stats.events_out, 1, memory_order_relaxed);
     lg_stream_mark_dirty(stream);
 }
 
@@ -334,16 +235,14 @@ static void lg_stream_queue_gaps(lg_stream *stream)
 static void lg_stream_pump(lg_stream *stream)
 {
     struct evbuffer *output;
-    lg_queue_item *item;
+    lg_outqueue_item *item;
     int moved = 0;
 
     if (stream->state == LG_STREAM_CLOSED)
         return;
     output = bufferevent_get_output(stream->bev);
 
-    while ((item = TAILQ_FIRST(&stream->queue)) != NULL && stream->output_bytes < LG_STREAM_SOCKET_BYTES) {
-        TAILQ_REMOVE(&stream->queue, item, link);
-        stream->queue_bytes -= item->len;
+    while (stream->output_bytes < LG_STREAM_SOCKET_BYTES && (item = lg_outqueue_pop(&stream->queue)) != NULL) {
         if (item->event != NULL) {
             const lg_bytes *frame = &item->event->encoded[stream->cls->format];
 
@@ -352,7 +251,7 @@ static void lg_stream_pump(lg_stream *stream)
         } else {
             evbuffer_add(output, item->raw, item->len);
         }
-        lg_queue_item_free(item);
+        lg_outqueue_item_free(item);
         moved = 1;
     }
 
@@ -548,14 +447,8 @@ static void lg_subscription_free(lg_subscription *sub)
 {
     lg_stream *stream = sub->stream;
     lg_worker *worker = stream->worker;
-    lg_queue_item *item;
-    lg_queue_item *next;
 
-    for (item = TAILQ_FIRST(&stream->queue); item != NULL; item = next) {
-        next = TAILQ_NEXT(item, link);
-        if (item->subscription == sub)
-            lg_stream_unqueue(stream, item);
-    }
+    lg_outqueue_remove_tag(&stream->queue, sub);
 
     if (sub->state == LG_SUBSCRIPTION_ACTIVE) {
         lg_local_channel_remove(worker, sub->local, sub);
@@ -800,7 +693,7 @@ static void lg_stream_on_write(struct bufferevent *bev, void *arg)
     lg_stream *stream = arg;
 
     lg_stream_pump(stream);
-    if (stream->state == LG_STREAM_FLUSHING && TAILQ_EMPTY(&stream->queue) && stream->output_bytes == 0)
+    if (stream->state == LG_STREAM_FLUSHING && stream->queue.count == 0 && stream->output_bytes == 0)
         lg_stream_finish(stream);
 }
 
@@ -841,24 +734,35 @@ static void lg_stream_on_flush_timeout(evutil_socket_t fd, short what, void *arg
 
 /* ---- lifecycle ---- */
 
-lg_stream *lg_stream_open(lg_http_request *req, const lg_stream_class *cls, void *ctx, lg_error *err)
+lg_stream *lg_stream_open(lg_http_request *req, const lg_stream_class *cls, void *ctx)
 {
     lg_worker *worker = lg_http_request_context(req);
+    char peer[sizeof(((lg_stream *)NULL)->peer)];
+    atomic_size_t *open_connections;
+    struct bufferevent *bev;
     lg_stream *stream;
 
-    if (worker == NULL || worker->stopping)
-        return lg_error_set(err, "the server is shutting down"), NULL;
+    if (worker->stopping) {
+        lg_http_respond_error(req, 503, "the server is shutting down: reconnect to another node or retry later");
+        return NULL;
+    }
+
+    snprintf(peer, sizeof(peer), "%s", lg_http_request_peer(req));
+    bev = lg_http_detach(req, &open_connections);
+    if (bev == NULL)
+        return NULL;
 
     stream = lg_calloc(1, sizeof(*stream));
-    snprintf(stream->peer, sizeof(stream->peer), "%s", lg_http_request_peer(req));
-    stream->bev = lg_http_detach(req, &stream->open_connections);
+    memcpy(stream->peer, peer, sizeof(peer));
+    stream->bev = bev;
+    stream->open_connections = open_connections;
     stream->id = ((uint64_t)worker->index << 48) | ++worker->next_stream_id;
     stream->worker = worker;
     stream->cls = cls;
     stream->ctx = ctx;
     stream->last_write_ms = lg_clock_monotonic_ms();
     TAILQ_INIT(&stream->subscriptions);
-    TAILQ_INIT(&stream->queue);
+    lg_outqueue_init(&stream->queue);
     HASH_ADD(hh, worker->streams, id, sizeof(stream->id), stream);
 
     evbuffer_add_cb(bufferevent_get_output(stream->bev), lg_stream_output_changed, stream);
@@ -937,7 +841,7 @@ void lg_stream_close(lg_stream *stream, int flush)
     stream->state = LG_STREAM_FLUSHING;
     bufferevent_disable(stream->bev, EV_READ);
     lg_stream_pump(stream);
-    if (TAILQ_EMPTY(&stream->queue) && stream->output_bytes == 0) {
+    if (stream->queue.count == 0 && stream->output_bytes == 0) {
         lg_stream_finish(stream);
         return;
     }
@@ -953,12 +857,10 @@ static void lg_stream_free(lg_stream *stream)
 {
     lg_worker *worker = stream->worker;
     lg_subscription *sub;
-    lg_queue_item *item;
 
     while ((sub = TAILQ_FIRST(&stream->subscriptions)) != NULL)
         lg_subscription_free(sub);
-    while ((item = TAILQ_FIRST(&stream->queue)) != NULL)
-        lg_stream_unqueue(stream, item);
+    lg_outqueue_clear(&stream->queue);
 
     if (stream->heartbeat != NULL)
         event_free(stream->heartbeat);

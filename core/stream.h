@@ -54,9 +54,10 @@ typedef struct lg_stream_class {
 } lg_stream_class;
 
 /* Take over the connection of REQ (see lg_http_detach) as a stream of CLS.
- * CTX is passed to the callbacks. Returns the stream, or NULL with ERR set
- * when the worker has no room (the request is then still unanswered). */
-lg_stream *lg_stream_open(lg_http_request *req, const lg_stream_class *cls, void *ctx, lg_error *err);
+ * CTX is passed to the callbacks. Returns the stream, or NULL when no stream
+ * could be opened: the worker is shutting down (REQ has been answered with
+ * 503) or the client has already gone. Either way REQ is finished. */
+lg_stream *lg_stream_open(lg_http_request *req, const lg_stream_class *cls, void *ctx);
 
 /* Queue raw bytes (response head, control frames) ahead of later events. */
 void lg_stream_write(lg_stream *stream, const void *data, size_t len);

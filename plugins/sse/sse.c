@@ -225,11 +225,9 @@ static void lg_sse_handle(lg_http_request *req, void *arg)
         return;
 
     last_id = lg_sse_last_event_id(req);
-    stream = lg_stream_open(req, &sse->stream_class, sse, &err);
-    if (stream == NULL) {
-        lg_http_respond_error(req, 503, "%s", err.message);
+    stream = lg_stream_open(req, &sse->stream_class, sse);
+    if (stream == NULL)
         goto done;
-    }
 
     lg_sse_write_head(sse, stream, allow_origin);
     lg_stream_set_heartbeat(stream, sse->config->heartbeat_ms);

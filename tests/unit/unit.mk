@@ -1,1 +1,16 @@
-# unit.mk: build rules fragment, included by Makefile.am.
+# unit.mk: cmocka tests of the channel core, the outbound queue and the SSE encoding, included by Makefile.am.
+check_PROGRAMS += tests/unit/test_channel tests/unit/test_outqueue tests/unit/test_sse
+TESTS += tests/unit/test_channel tests/unit/test_outqueue tests/unit/test_sse
+
+tests_unit_test_channel_SOURCES = tests/unit/test_channel.c
+tests_unit_test_channel_CFLAGS = $(UNIT_TEST_CFLAGS_COMMON)
+tests_unit_test_channel_LDADD = $(UNIT_TEST_LIBS_COMMON)
+
+tests_unit_test_outqueue_SOURCES = tests/unit/test_outqueue.c
+tests_unit_test_outqueue_CFLAGS = $(UNIT_TEST_CFLAGS_COMMON)
+tests_unit_test_outqueue_LDADD = $(UNIT_TEST_LIBS_COMMON)
+
+tests_unit_test_sse_SOURCES = tests/unit/test_sse.c plugins/sse/sse_encode.c plugins/sse/sse_encode.h
+tests_unit_test_sse_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/sse
+tests_unit_test_sse_CFLAGS = $(UNIT_TEST_CFLAGS_COMMON)
+tests_unit_test_sse_LDADD = $(UNIT_TEST_LIBS_COMMON)

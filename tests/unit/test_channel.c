@@ -1,0 +1,487 @@
+/* Unit tests of channel history, snapshots, resume ids and rule matching. */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "channel.h"
+#include "glob.h"
+#include "history.h"
+#include "hub.h"
+#include "messages.h"
+#include "rules.h"
+#include "snapshot.h"
+
+static lg_event *make_event(uint64_t seq, const char *key, int64_t received_ms)
+{
+    lg_event *event = lg_event_new(key, NULL, "{}", 2, 1000);
+
+    event->seq = seq;
+    event->received_ms = received_ms;
+    return event;
+}
+
+static void history_keeps_newest_by_count(void **state)
+{
+    lg_history history;
+
+    lg_history_init(&history, 3);
+    for (uint64_t seq = 1; seq <= 5; seq++) {
+        lg_event *event = make_event(seq, NULL, 0);
+
+        lg_history_push(&history, event);
+        lg_event_unref(event);
+    }
+
+    assert_int_equal(history.count, 3);
+    assert_int_equal(lg_history_at(&history, 0)->seq, 3);
+    assert_int_equal(lg_history_at(&history, 2)->seq, 5);
+    assert_int_equal(history.evicted_seq, 2);
+    lg_history_clear(&history);
+}
+
+static void history_since_returns_missed_in_order(void **state)
+{
+    lg_history history;
+    lg_event **events;
+    size_t count;
+
+    lg_history_init(&history, 10);
+    for (uint64_t seq = 10; seq <= 50; seq += 10) {
+        lg_event *event = make_event(seq, NULL, 0);
+
+        lg_history_push(&history, event);
+        lg_event_unref(event);
+    }
+
+    assert_int_equal(lg_history_since(&history, 20, &events, &count), 0);
+    assert_int_equal(count, 3);
+    assert_int_equal(events[0]->seq, 30);
+    assert_int_equal(events[1]->seq, 40);
+    assert_int_equal(events[2]->seq, 50);
+    for (size_t i = 0; i < count; i++)
+        lg_event_unref(events[i]);
+    free(events);
+
+    /* An id between two events of this channel (from another channel) works too. */
+    assert_int_equal(lg_history_since(&history, 35, &events, &count), 0);
+    assert_int_equal(count, 2);
+    assert_int_equal(events[0]->seq, 40);
+    for (size_t i = 0; i < count; i++)
+        lg_event_unref(events[i]);
+    free(events);
+
+    assert_int_equal(lg_history_since(&history, 50, &events, &count), 0);
+    assert_int_equal(count, 0);
+    assert_null(events);
+    lg_history_clear(&history);
+}
+
+static void history_since_reports_evicted(void **state)
+{
+    lg_history history;
+    lg_event **events;
+    size_t count;
+
+    lg_history_init(&history, 2);
+    for (uint64_t seq = 1; seq <= 4; seq++) {
+        lg_event *event = make_event(seq, NULL, 0);
+
+        lg_history_push(&history, event);
+        lg_event_unref(event);
+    }
+
+    assert_int_equal(lg_history_since(&history, 1, &events, &count), -1);
+    assert_null(events);
+    assert_int_equal(lg_history_since(&history, 2, &events, &count), 0);
+    assert_int_equal(count, 2);
+    for (size_t i = 0; i < count; i++)
+        lg_event_unref(events[i]);
+    free(events);
+    lg_history_clear(&history);
+}
+
+static void history_without_capacity_evicts_all(void **state)
+{
+    lg_history history;
+    lg_event **events;
+    size_t count;
+    lg_event *event = make_event(7, NULL, 0);
+
+    lg_history_init(&history, 0);
+    lg_history_push(&history, event);
+    lg_event_unref(event);
+
+    assert_int_equal(history.count, 0);
+    assert_int_equal(lg_history_since(&history, 6, &events, &count), -1);
+    assert_int_equal(lg_history_since(&history, 7, &events, &count), 0);
+    assert_int_equal(count, 0);
+    lg_history_clear(&history);
+}
+
+static void history_expires_by_age(void **state)
+{
+    lg_history history;
+
+    lg_history_init(&history, 10);
+    for (uint64_t seq = 1; seq <= 4; seq++) {
+        lg_event *event = make_event(seq, NULL, (int64_t)seq * 1000);
+
+        lg_history_push(&history, event);
+        lg_event_unref(event);
+    }
+
+    lg_history_expire(&history, 4500, 2000);
+    assert_int_equal(history.count, 2);
+    assert_int_equal(lg_history_at(&history, 0)->seq, 3);
+    assert_int_equal(history.evicted_seq, 2);
+
+    lg_history_expire(&history, 100000, 0);
+    assert_int_equal(history.count, 2);
+    lg_history_clear(&history);
+}
+
+static void snapshot_last_keeps_newest(void **state)
+{
+    lg_snapshot snapshot;
+    lg_event **events;
+    lg_event *first = make_event(1, "a", 0);
+    lg_event *second = make_event(2, "b", 0);
+
+    lg_snapshot_init(&snapshot, LG_SNAPSHOT_LAST, 10);
+    lg_snapshot_update(&snapshot, first);
+    lg_snapshot_update(&snapshot, second);
+
+    assert_int_equal(lg_snapshot_collect(&snapshot, &events), 1);
+    assert_ptr_equal(events[0], second);
+    lg_event_unref(events[0]);
+    free(events);
+
+    lg_event_unref(first);
+    lg_event_unref(second);
+    lg_snapshot_clear(&snapshot);
+}
+
+static void snapshot_keyed_keeps_newest_per_key(void **state)
+{
+    const char *keys[] = {"a", "b", "a", "c", NULL};
+    lg_snapshot snapshot;
+    lg_event **events;
+    size_t count;
+
+    lg_snapshot_init(&snapshot, LG_SNAPSHOT_KEYED, 10);
+    for (uint64_t i = 0; keys[i] != NULL; i++) {
+        lg_event *event = make_event(i + 1, keys[i], 0);
+
+        lg_snapshot_update(&snapshot, event);
+        lg_event_unref(event);
+    }
+
+    count = lg_snapshot_collect(&snapshot, &events);
+    assert_int_equal(count, 3);
+    /* Least recently updated first: b (seq 2), a (seq 3), c (seq 4). */
+    assert_string_equal(events[0]->key, "b");
+    assert_string_equal(events[1]->key, "a");
+    assert_int_equal(events[1]->seq, 3);
+    assert_string_equal(events[2]->key, "c");
+    for (size_t i = 0; i < count; i++)
+        lg_event_unref(events[i]);
+    free(events);
+    lg_snapshot_clear(&snapshot);
+}
+
+static void snapshot_keyed_forgets_oldest_key(void **state)
+{
+    const char *keys[] = {"a", "b", "a", "c", NULL};
+    lg_snapshot snapshot;
+    lg_event **events;
+    size_t count;
+
+    lg_snapshot_init(&snapshot, LG_SNAPSHOT_KEYED, 2);
+    for (uint64_t i = 0; keys[i] != NULL; i++) {
+        lg_event *event = make_event(i + 1, keys[i], 0);
+
+        lg_snapshot_update(&snapshot, event);
+        lg_event_unref(event);
+    }
+
+    count = lg_snapshot_collect(&snapshot, &events);
+    assert_int_equal(count, 2);
+    assert_string_equal(events[0]->key, "a");
+    assert_string_equal(events[1]->key, "c");
+    for (size_t i = 0; i < count; i++)
+        lg_event_unref(events[i]);
+    free(events);
+    lg_snapshot_clear(&snapshot);
+}
+
+static void snapshot_none_is_empty(void **state)
+{
+    lg_snapshot snapshot;
+    lg_event **events;
+    lg_event *event = make_event(1, NULL, 0);
+
+    lg_snapshot_init(&snapshot, LG_SNAPSHOT_NONE, 10);
+    lg_snapshot_update(&snapshot, event);
+    assert_int_equal(lg_snapshot_collect(&snapshot, &events), 0);
+    assert_null(events);
+    lg_event_unref(event);
+    lg_snapshot_clear(&snapshot);
+}
+
+/* ---- hub: ids and resume ---- */
+
+typedef struct hub_fixture {
+    struct event_base *base;
+    lg_rule rules[2];
+    lg_hub *hub;
+} hub_fixture;
+
+static int hub_setup(void **state)
+{
+    hub_fixture *fx = calloc(1, sizeof(*fx));
+    lg_error err;
+
+    fx->base = event_base_new();
+    fx->rules[0] = (lg_rule){.match = "small.*",
+                             .history = {.length = 3},
+                             .snapshot = LG_SNAPSHOT_LAST,
+                             .snapshot_max_keys = 100,
+                             .publish = 1,
+                             .subscribe = 1};
+    fx->rules[1] = (lg_rule){.match = "*",
+                             .history = {.length = 100},
+                             .snapshot = LG_SNAPSHOT_KEYED,
+                             .snapshot_max_keys = 100,
+                             .publish = 1,
+                             .subscribe = 1};
+    fx->hub = lg_hub_new(fx->base, fx->rules, 2, 10, &err);
+    assert_non_null(fx->hub);
+    *state = fx;
+    return 0;
+}
+
+static int hub_teardown(void **state)
+{
+    hub_fixture *fx = *state;
+
+    lg_hub_free(fx->hub);
+    event_base_free(fx->base);
+    free(fx);
+    return 0;
+}
+
+static lg_channel *publish(hub_fixture *fx, const char *channel, const char *key, const char *data)
+{
+    lg_event *event = lg_event_new(key, NULL, data, strlen(data), 0);
+    lg_error err;
+    int status;
+    lg_channel *result = lg_hub_publish(fx->hub, channel, event, &status, &err);
+
+    assert_non_null(result);
+    return result;
+}
+
+static void release_answer(lg_msg_subscribed *answer)
+{
+    for (size_t i = 0; i < answer->event_count; i++)
+        lg_event_unref(answer->events[i]);
+    free(answer->events);
+}
+
+static void hub_assigns_increasing_ids(void **state)
+{
+    hub_fixture *fx = *state;
+    lg_channel *channel = publish(fx, "prices.a", NULL, "1");
+    char *first = strdup(channel->last_id);
+    uint64_t seq;
+
+    publish(fx, "prices.a", NULL, "2");
+    assert_string_not_equal(first, channel->last_id);
+    assert_int_equal(lg_hub_parse_id(fx->hub, first, &seq), 0);
+    assert_int_equal(seq, 1);
+    assert_int_equal(lg_hub_parse_id(fx->hub, channel->last_id, &seq), 0);
+    assert_int_equal(seq, 2);
+    assert_int_equal(channel->events_in, 2);
+    free(first);
+}
+
+static void hub_rejects_foreign_ids(void **state)
+{
+    hub_fixture *fx = *state;
+    uint64_t seq;
+    char *future;
+
+    publish(fx, "prices.a", NULL, "1");
+    future = lg_sprintf("%s-99", fx->hub->epoch);
+    assert_int_equal(lg_hub_parse_id(fx->hub, "otherepoch-1", &seq), -1);
+    assert_int_equal(lg_hub_parse_id(fx->hub, future, &seq), -1);
+    assert_int_equal(lg_hub_parse_id(fx->hub, "", &seq), -1);
+    assert_int_equal(lg_hub_parse_id(fx->hub, fx->hub->epoch, &seq), -1);
+    free(future);
+}
+
+static void hub_resume_replays_missed(void **state)
+{
+    hub_fixture *fx = *state;
+    lg_channel *channel = publish(fx, "prices.a", NULL, "1");
+    char *last_seen = strdup(channel->last_id);
+    lg_msg_subscribed answer = {0};
+
+    publish(fx, "prices.a", NULL, "2");
+    publish(fx, "other", NULL, "x");
+    publish(fx, "prices.a", NULL, "3");
+    publish(fx, "prices.a", NULL, "4");
+
+    lg_hub_resolve_resume(fx->hub, channel, last_seen, &answer);
+    assert_true(answer.recovered);
+    assert_false(answer.reset);
+    assert_int_equal(answer.event_count, 3);
+    assert_string_equal(answer.events[0]->data, "2");
+    assert_string_equal(answer.events[1]->data, "3");
+    assert_string_equal(answer.events[2]->data, "4");
+    release_answer(&answer);
+    free(last_seen);
+}
+
+static void hub_resume_evicted_resets(void **state)
+{
+    hub_fixture *fx = *state;
+    lg_channel *channel = publish(fx, "small.a", NULL, "1");
+    char *last_seen = strdup(channel->last_id);
+    lg_msg_subscribed answer = {0};
+
+    for (int i = 2; i <= 6; i++)
+        publish(fx, "small.a", NULL, i % 2 ? "odd" : "even");
+
+    lg_hub_resolve_resume(fx->hub, channel, last_seen, &answer);
+    assert_false(answer.recovered);
+    assert_true(answer.reset);
+    assert_string_equal(answer.reset_reason, "evicted");
+    assert_int_equal(answer.event_count, 1);
+    assert_string_equal(answer.events[0]->id, channel->last_id);
+    release_answer(&answer);
+    free(last_seen);
+}
+
+static void hub_resume_unknown_resets(void **state)
+{
+    hub_fixture *fx = *state;
+    lg_channel *channel = publish(fx, "prices.k", "a", "1");
+    lg_msg_subscribed answer = {0};
+
+    publish(fx, "prices.k", "b", "2");
+    lg_hub_resolve_resume(fx->hub, channel, "someone-else-7", &answer);
+    assert_true(answer.reset);
+    assert_string_equal(answer.reset_reason, "unknown id");
+    assert_int_equal(answer.event_count, 2);
+    release_answer(&answer);
+}
+
+static void hub_subscribe_without_id_gets_snapshot(void **state)
+{
+    hub_fixture *fx = *state;
+    lg_channel *channel = publish(fx, "prices.k", "a", "1");
+    lg_msg_subscribed answer = {0};
+
+    publish(fx, "prices.k", "b", "2");
+    publish(fx, "prices.k", "a", "3");
+    lg_hub_resolve_resume(fx->hub, channel, NULL, &answer);
+    assert_false(answer.reset);
+    assert_false(answer.recovered);
+    assert_int_equal(answer.event_count, 2);
+    assert_string_equal(answer.events[0]->data, "2");
+    assert_string_equal(answer.events[1]->data, "3");
+    release_answer(&answer);
+}
+
+static void hub_channel_errors(void **state)
+{
+    hub_fixture *fx = *state;
+    lg_rule only_prices = {.match = "prices.*", .history = {.length = 1}, .snapshot_max_keys = 1};
+    lg_hub *strict = lg_hub_new(fx->base, &only_prices, 1, 1, NULL);
+    lg_error err;
+    int status = 0;
+
+    assert_null(lg_hub_channel(strict, "bad name", &status, &err));
+    assert_int_equal(status, 400);
+    assert_null(lg_hub_channel(strict, "orders.x", &status, &err));
+    assert_int_equal(status, 404);
+    assert_non_null(lg_hub_channel(strict, "prices.a", &status, &err));
+    assert_null(lg_hub_channel(strict, "prices.b", &status, &err));
+    assert_int_equal(status, 503);
+    lg_hub_free(strict);
+}
+
+/* ---- rules and globs ---- */
+
+static void glob_matches_patterns(void **state)
+{
+    assert_true(lg_glob_match("prices.*", "prices.AAPL"));
+    assert_true(lg_glob_match("prices.*", "prices.a.b"));
+    assert_false(lg_glob_match("prices.*", "prices"));
+    assert_false(lg_glob_match("prices.*", "xprices.a"));
+    assert_true(lg_glob_match("*", "anything.at.all"));
+    assert_true(lg_glob_match("system.cpu", "system.cpu"));
+    assert_false(lg_glob_match("system.cpu", "system.cpus"));
+    assert_true(lg_glob_match("trades.?", "trades.x"));
+    assert_false(lg_glob_match("trades.?", "trades.xy"));
+    assert_true(lg_glob_match("a[bc]d", "acd"));
+    assert_false(lg_glob_match("a[bc]d", "aed"));
+    assert_true(lg_glob_match("lit\\*", "lit*"));
+    assert_false(lg_glob_match("lit\\*", "litx"));
+}
+
+static void glob_detects_wildcards(void **state)
+{
+    assert_true(lg_glob_has_wildcard("a.*"));
+    assert_true(lg_glob_has_wildcard("a?"));
+    assert_false(lg_glob_has_wildcard("system.cpu"));
+}
+
+static void rules_first_match_wins(void **state)
+{
+    lg_rule rules[] = {
+        {.match = "system.cpu"},
+        {.match = "system.*"},
+        {.match = "*"},
+    };
+
+    assert_ptr_equal(lg_rules_find(rules, 3, "system.cpu"), &rules[0]);
+    assert_ptr_equal(lg_rules_find(rules, 3, "system.memory"), &rules[1]);
+    assert_ptr_equal(lg_rules_find(rules, 3, "prices.a"), &rules[2]);
+    assert_null(lg_rules_find(rules, 2, "prices.a"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(history_keeps_newest_by_count),
+        cmocka_unit_test(history_since_returns_missed_in_order),
+        cmocka_unit_test(history_since_reports_evicted),
+        cmocka_unit_test(history_without_capacity_evicts_all),
+        cmocka_unit_test(history_expires_by_age),
+        cmocka_unit_test(snapshot_last_keeps_newest),
+        cmocka_unit_test(snapshot_keyed_keeps_newest_per_key),
+        cmocka_unit_test(snapshot_keyed_forgets_oldest_key),
+        cmocka_unit_test(snapshot_none_is_empty),
+        cmocka_unit_test_setup_teardown(hub_assigns_increasing_ids, hub_setup, hub_teardown),
+        cmocka_unit_test_setup_teardown(hub_rejects_foreign_ids, hub_setup, hub_teardown),
+        cmocka_unit_test_setup_teardown(hub_resume_replays_missed, hub_setup, hub_teardown),
+        cmocka_unit_test_setup_teardown(hub_resume_evicted_resets, hub_setup, hub_teardown),
+        cmocka_unit_test_setup_teardown(hub_resume_unknown_resets, hub_setup, hub_teardown),
+        cmocka_unit_test_setup_teardown(hub_subscribe_without_id_gets_snapshot, hub_setup, hub_teardown),
+        cmocka_unit_test_setup_teardown(hub_channel_errors, hub_setup, hub_teardown),
+        cmocka_unit_test(glob_matches_patterns),
+        cmocka_unit_test(glob_detects_wildcards),
+        cmocka_unit_test(rules_first_match_wins),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
