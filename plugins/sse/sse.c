@@ -204,6 +204,7 @@ static void lg_sse_handle(lg_http_request *req, void *arg)
 {
     lg_sse *sse = arg;
     const char *allow_origin;
+    char *origin_copy = NULL;
     char **channels = NULL;
     char *last_id = NULL;
     lg_stream *stream;
@@ -224,12 +225,14 @@ static void lg_sse_handle(lg_http_request *req, void *arg)
     if (count < 0)
         return;
 
+    /* Header strings belong to the request, which opening the stream frees. */
     last_id = lg_sse_last_event_id(req);
+    origin_copy = allow_origin != NULL ? lg_strdup(allow_origin) : NULL;
     stream = lg_stream_open(req, &sse->stream_class, sse);
     if (stream == NULL)
         goto done;
 
-    lg_sse_write_head(sse, stream, allow_origin);
+    lg_sse_write_head(sse, stream, origin_copy);
     lg_stream_set_heartbeat(stream, sse->config->heartbeat_ms);
     for (ssize_t i = 0; i < count; i++) {
         if (lg_stream_subscribe(stream, channels[i], last_id, rate, &err) < 0) {
@@ -245,6 +248,7 @@ static void lg_sse_handle(lg_http_request *req, void *arg)
     }
 
 done:
+    free(origin_copy);
     free(last_id);
     lg_sse_free_channels(channels, (size_t)count);
 }
