@@ -20,13 +20,11 @@
 #include "stream_worker.h"
 #include "worker.h"
 
-/* Bytes handed to the socket's output buffer at a time. What exceeds it
- * stays in the stream's own queue, where the overflow policy can still
- * conflate or drop it. */
+/* Most bytes handed to the socket's output buffer at a time, and at most a
+ * quarter of the client's queue cap. What exceeds it stays in the stream's
+ * own queue, where the overflow policy can still conflate or drop it. */
 #define LG_STREAM_SOCKET_BYTES (64 * 1024)
-
-/* The output buffer is refilled when it drains below this. */
-#define LG_STREAM_REFILL_BYTES (16 * 1024)
+#define LG_STREAM_SOCKET_SHARE 4
 
 typedef enum lg_stream_state {
     LG_STREAM_OPEN = 0,
@@ -94,6 +92,7 @@ struct lg_stream {
 
     lg_outqueue queue;
     size_t output_bytes; /* bytes in the bufferevent's output buffer */
+    size_t socket_bytes; /* the output buffer is filled up to this */
     int64_t reported_bytes;
 
     int dirty;
@@ -242,7 +241,7 @@ static void lg_stream_pump(lg_stream *stream)
         return;
     output = bufferevent_get_output(stream->bev);
 
-    while (stream->output_bytes < LG_STREAM_SOCKET_BYTES && (item = lg_outqueue_pop(&stream->queue)) != NULL) {
+    while (stream->output_bytes < stream->socket_bytes && (item = lg_outqueue_pop(&stream->queue)) != NULL) {
         if (item->event != NULL) {
             const lg_bytes *frame = &item->event->encoded[stream->cls->format];
 
@@ -767,7 +766,10 @@ lg_stream *lg_stream_open(lg_http_request *req, const lg_stream_class *cls, void
 
     evbuffer_add_cb(bufferevent_get_output(stream->bev), lg_stream_output_changed, stream);
     stream->output_bytes = evbuffer_get_length(bufferevent_get_output(stream->bev));
-    bufferevent_setwatermark(stream->bev, EV_WRITE, LG_STREAM_REFILL_BYTES, 0);
+    stream->socket_bytes = worker->settings->client_queue_bytes / LG_STREAM_SOCKET_SHARE;
+    if (stream->socket_bytes > LG_STREAM_SOCKET_BYTES)
+        stream->socket_bytes = LG_STREAM_SOCKET_BYTES;
+    bufferevent_setwatermark(stream->bev, EV_WRITE, stream->socket_bytes / 4, 0);
     bufferevent_setcb(stream->bev, lg_stream_on_read, lg_stream_on_write, lg_stream_on_event, stream);
     bufferevent_enable(stream->bev, EV_READ | EV_WRITE);
 

@@ -1,0 +1,221 @@
+// Integration tests of slow and stalled clients: bounded memory, the three overflow
+// policies, drop counters in /metrics, and no delay for the other clients.
+
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import net from 'node:net';
+import { after, before, describe, it } from 'node:test';
+
+import { startLivegate } from '../lib/livegate.mjs';
+import { openSse, publish } from '../lib/sse.mjs';
+
+const SLOW = process.env.LIVEGATE_SANITIZERS === '1' ? 3 : 1;
+const QUEUE_BYTES = 256 * 1024;
+const PAYLOAD_BYTES = 4 * 1024;
+
+const CONFIG = `server:
+  listen: 127.0.0.1:0
+  workers: 2
+  admin:
+    listen: 127.0.0.1:0
+  limits:
+    client_queue: ${QUEUE_BYTES}
+channels:
+  - match: "drop.*"
+    history: {length: 10}
+    snapshot: none
+    overflow: drop
+    publish: true
+  - match: "conflate.*"
+    history: {length: 10}
+    snapshot: none
+    overflow: conflate
+    publish: true
+  - match: "cut.*"
+    history: {length: 10}
+    snapshot: none
+    overflow: disconnect
+    publish: true
+sinks:
+  - type: sse
+    heartbeat_interval: 0
+`;
+
+async function rssBytes(pid) {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const match = /VmRSS:\s+(\d+) kB/.exec(status);
+  return Number(match[1]) * 1024;
+}
+
+async function metric(adminUrl, pattern) {
+  const text = await (await fetch(`${adminUrl}/metrics`)).text();
+  const line = text.split('\n').find((l) => pattern.test(l));
+  return line === undefined ? 0 : Number(line.split(' ').at(-1));
+}
+
+// Opens a raw connection that sends the SSE request and then reads only as
+// told: paused entirely when bytesPerSecond is 0.
+function rawSubscriber(url, path, bytesPerSecond) {
+  const { hostname, port } = new URL(url);
+  const socket = net.connect({ host: hostname, port: Number(port) });
+  const state = { socket, received: 0, closed: false, timer: null };
+  socket.on('close', () => {
+    state.closed = true;
+  });
+  socket.on('error', () => {});
+  socket.write(`GET ${path} HTTP/1.1\r\nHost: ${hostname}\r\nAccept: text/event-stream\r\n\r\n`);
+  socket.pause();
+  if (bytesPerSecond > 0) {
+    const chunk = Math.max(1, Math.round(bytesPerSecond / 10));
+    state.timer = setInterval(() => {
+      const data = socket.read(chunk) ?? socket.read();
+      if (data !== null)
+        state.received += data.length;
+    }, 100);
+  }
+  state.close = () => {
+    clearInterval(state.timer);
+    socket.destroy();
+  };
+  return state;
+}
+
+function payload(n, key) {
+  return JSON.stringify({ n, key, t: Date.now(), pad: 'x'.repeat(PAYLOAD_BYTES) });
+}
+
+describe('slow clients', () => {
+  let livegate;
+
+  before(async () => {
+    livegate = await startLivegate({ config: CONFIG });
+  });
+
+  after(async () => {
+    const { code } = await livegate.stop();
+    assert.equal(code, 0, `livegate exited with ${code}; output:\n${livegate.log()}`);
+  });
+
+  it('stalled client stays within its queue cap', async (t) => {
+    const fast = await openSse(`${livegate.publicUrl}/sse?channel=drop.a`);
+    await fast.waitFor(() => fast.named('subscribed').length === 1, 5000 * SLOW, 'subscribed');
+    const stalled = rawSubscriber(livegate.publicUrl, '/sse?channel=drop.a', 0);
+
+    // Warm up the allocator and let the stalled client's kernel buffers fill.
+    for (let n = 0; n < 200; n++)
+      await publish(livegate.adminUrl, 'drop.a', payload(n));
+    await fast.waitFor(() => fast.messages().length === 200, 10000 * SLOW, 'the warm-up events');
+    const before = await rssBytes(livegate.process.pid);
+
+    const total = 5000;
+    for (let n = 200; n < total; n++)
+      await publish(livegate.adminUrl, 'drop.a', payload(n));
+    await fast.waitFor(() => fast.messages().length === total, 20000 * SLOW, 'every event at the fast client');
+    const afterRss = await rssBytes(livegate.process.pid);
+
+    // 4800 events of 4 KiB went past a client that reads nothing: without the cap
+    // the gateway would hold about 19 MiB for it, less what the kernel buffers.
+    const growth = afterRss - before;
+    t.diagnostic(`RSS growth ${(growth / 1048576).toFixed(2)} MiB`);
+    assert.ok(growth < 6 * 1024 * 1024, `RSS grew by ${(growth / 1048576).toFixed(1)} MiB`);
+
+    const messages = fast.messages();
+    assert.deepEqual(messages.map((m) => m.data.n), [...Array(total).keys()]);
+    const dropped = await metric(livegate.adminUrl, /^livegate_channel_dropped_events_total\{channel="drop.a",reason="overflow"\}/);
+    t.diagnostic(`overflow drops ${dropped}`);
+    assert.ok(dropped > 1000, `overflow drops in /metrics: ${dropped}`);
+    const queued = await metric(livegate.adminUrl, /^livegate_queued_bytes /);
+    assert.ok(queued <= QUEUE_BYTES + PAYLOAD_BYTES * 2, `queued bytes ${queued}`);
+    const stats = await (await fetch(`${livegate.adminUrl}/api/stats`)).json();
+    assert.equal(stats.connections.sse, 2, 'the drop policy must not disconnect');
+
+    stalled.close();
+    fast.close();
+  });
+
+  it('stalled client does not delay another', async (t) => {
+    const fast = await openSse(`${livegate.publicUrl}/sse?channel=drop.latency`);
+    await fast.waitFor(() => fast.named('subscribed').length === 1, 5000 * SLOW, 'subscribed');
+    const stalled = rawSubscriber(livegate.publicUrl, '/sse?channel=drop.latency', 0);
+
+    const total = 500;
+    for (let n = 0; n < total; n++) {
+      await publish(livegate.adminUrl, 'drop.latency', payload(n));
+      if (n % 10 === 0)
+        await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    await fast.waitFor(() => fast.messages().length === total, 10000 * SLOW, 'every event');
+    // receivedAt is performance.now(); with timeOrigin it becomes epoch milliseconds like t.
+    const received = fast.messages();
+    const delays = fast.events.filter((e) => e.event === 'message')
+      .map((e, i) => performance.timeOrigin + e.receivedAt - received[i].data.t);
+    delays.sort((a, b) => a - b);
+    const p99 = delays[Math.floor(delays.length * 0.99)];
+    t.diagnostic(`p99 ${p99.toFixed(1)} ms`);
+    assert.ok(p99 < 250 * SLOW, `p99 publish-to-receive ${p99.toFixed(1)} ms with a stalled client`);
+
+    stalled.close();
+    fast.close();
+  });
+
+  it('slow reader is conflated, memory flat', async (t) => {
+    const keys = ['a', 'b', 'c', 'd', 'e'];
+    const fast = await openSse(`${livegate.publicUrl}/sse?channel=conflate.slow`);
+    await fast.waitFor(() => fast.named('subscribed').length === 1, 5000 * SLOW, 'subscribed');
+    const slow = rawSubscriber(livegate.publicUrl, '/sse?channel=conflate.slow', 10 * 1024);
+
+    let n = 0;
+    const publishFor = async (ms) => {
+      const end = performance.now() + ms;
+      while (performance.now() < end) {
+        await publish(livegate.adminUrl, 'conflate.slow', payload(n, keys[n % keys.length]), { key: keys[n % keys.length] });
+        n++;
+        if (n % 20 === 0)
+          await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    };
+
+    await publishFor(1000);
+    const before = await rssBytes(livegate.process.pid);
+    await publishFor(3000 * SLOW);
+    const afterRss = await rssBytes(livegate.process.pid);
+    await fast.waitFor(() => fast.messages().length === n, 10000 * SLOW, 'every event at the fast client');
+
+    const growth = afterRss - before;
+    t.diagnostic(`RSS growth ${(growth / 1048576).toFixed(2)} MiB over ${n} events`);
+    assert.ok(growth < 6 * 1024 * 1024, `RSS grew by ${(growth / 1048576).toFixed(1)} MiB`);
+    assert.ok(slow.received > 0, 'the slow client received nothing');
+    const stats = await (await fetch(`${livegate.adminUrl}/api/stats`)).json();
+    assert.equal(stats.connections.sse, 2, 'the conflate policy must not disconnect');
+    const conflated = await metric(livegate.adminUrl,
+      /^livegate_channel_dropped_events_total\{channel="conflate.slow",reason="conflated"\}/);
+    t.diagnostic(`conflated drops ${conflated}, slow client read ${slow.received} bytes`);
+    assert.ok(conflated > 0, `conflated drops in /metrics: ${conflated}`);
+
+    slow.close();
+    fast.close();
+  });
+
+  it('disconnect policy cuts a stalled client', async () => {
+    // A paused socket never reads, so it cannot see the close: watch the counters.
+    const cutBefore = await metric(livegate.adminUrl, /^livegate_dropped_events_total\{reason="disconnect"\}/);
+    const stalled = rawSubscriber(livegate.publicUrl, '/sse?channel=cut.a', 0);
+    const fast = await openSse(`${livegate.publicUrl}/sse?channel=cut.a`);
+    await fast.waitFor(() => fast.named('subscribed').length === 1, 5000 * SLOW, 'subscribed');
+
+    let n = 0;
+    let open = 2;
+    const deadline = performance.now() + 15000 * SLOW;
+    while (open === 2 && performance.now() < deadline) {
+      await publish(livegate.adminUrl, 'cut.a', payload(n++));
+      if (n % 100 === 0)
+        open = (await (await fetch(`${livegate.adminUrl}/api/stats`)).json()).connections.sse;
+    }
+    assert.equal(open, 1, `the stalled client is still connected after ${n} events`);
+    await fast.waitFor(() => fast.messages().length === n, 10000 * SLOW, 'every event at the fast client');
+    const cut = await metric(livegate.adminUrl, /^livegate_dropped_events_total\{reason="disconnect"\}/);
+    assert.equal(cut, cutBefore + 1, 'one disconnect in /metrics');
+    stalled.close();
+    fast.close();
+  });
+});
