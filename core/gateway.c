@@ -20,7 +20,7 @@ static lg_instance *lg_gateway_create_instance(lg_gateway *gateway, const lg_plu
     const lg_plugin *plugin = lg_module_load(&gateway->modules, item->type, kind, err);
 
     if (plugin == NULL) {
-        const lg_conf_node *node = item->node;
+        const lg_conf_node *node = lg_conf_map_get(item->node, "type", NULL);
 
         lg_error_prefix(err, "%s:%u:%u: %s '%s'", node->file, node->line, node->column, lg_plugin_kind_name(kind),
                         item->name);

@@ -1,9 +1,11 @@
 /* Configuration schema of the core and checks that need no plugin. */
 #include "config.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "alloc.h"
 #include "http.h"
@@ -219,6 +221,15 @@ static char *lg_settings_dirname(const char *path)
     return lg_strndup(path, (size_t)(slash - path));
 }
 
+/* Return the node under KEY in ITEM, or ITEM itself when the key is absent,
+ * so that messages point at the value that is wrong. */
+static const lg_conf_node *lg_settings_value_node(const lg_conf_node *item, const char *key)
+{
+    const lg_conf_node *value = lg_conf_map_get(item, key, NULL);
+
+    return value != NULL ? value : item;
+}
+
 /* Return a plain scalar string of KEY in MAP, or NULL. */
 static const char *lg_settings_scalar(const lg_conf_node *map, const char *key, const lg_conf_node **node)
 {
@@ -289,10 +300,12 @@ static int lg_settings_parse_plugins(const lg_conf_node *root, const char *secti
         (*count)++;
 
         for (size_t j = 0; j < i; j++) {
+            const lg_conf_node *name = lg_settings_value_node(list->items[i], "name");
+
             if (strcmp((*items)[j].name, (*items)[i].name) == 0)
                 return lg_error_set(err, "%s:%u:%u: %s[%zu]: name '%s' is already used by %s[%zu] at line %u",
-                                    list->items[i]->file, list->items[i]->line, list->items[i]->column, section, i,
-                                    (*items)[i].name, section, j, list->items[j]->line);
+                                    name->file, name->line, name->column, section, i, (*items)[i].name, section, j,
+                                    list->items[j]->line);
         }
     }
     return 0;
@@ -359,15 +372,45 @@ static int lg_settings_check(lg_settings *settings, lg_error *err)
 
     for (size_t i = 0; i < settings->channels.count; i++) {
         const lg_conf_node *item = channels->items[i];
+        const lg_conf_node *rate = lg_settings_value_node(item, "max_rate");
+        const lg_conf_node *match = lg_settings_value_node(item, "match");
 
         if (rules[i].max_rate < 0)
-            return lg_error_set(err, "%s:%u:%u: channels[%zu]: option 'max_rate' must be 0 or more, got %g",
-                                item->file, item->line, item->column, i, rules[i].max_rate);
+            return lg_error_set(err, "%s:%u:%u: channels[%zu]: option 'max_rate' must be 0 or more, got '%g'",
+                                rate->file, rate->line, rate->column, i, rules[i].max_rate);
         if (rules[i].match[0] == '\0')
-            return lg_error_set(err, "%s:%u:%u: channels[%zu]: option 'match' is empty", item->file, item->line,
-                                item->column, i);
+            return lg_error_set(err, "%s:%u:%u: channels[%zu]: option 'match' is empty", match->file, match->line,
+                                match->column, i);
     }
     return 0;
+}
+
+/* Resolve server.log.file against the config's directory and check that the
+ * file can be written, so that -t catches a bad path before a start does. */
+static int lg_settings_check_log_file(lg_settings *settings, lg_error *err)
+{
+    static const char *const path[] = {"server", "log", "file", NULL};
+    char *file = settings->server.log.file;
+    char where[512];
+    char *resolved;
+    char *dir;
+
+    if (file == NULL || file[0] == '\0' || strcmp(file, "-") == 0)
+        return 0;
+
+    resolved = lg_settings_resolve_path(settings, file);
+    free(settings->server.log.file);
+    settings->server.log.file = resolved;
+
+    dir = lg_settings_dirname(resolved);
+    if (access(resolved, W_OK) == 0 || (errno == ENOENT && access(dir, W_OK) == 0)) {
+        free(dir);
+        return 0;
+    }
+    free(dir);
+    lg_settings_position(settings->doc->root, path, where, sizeof(where));
+    return lg_error_set(err, "%s: cannot write log file %s: %s (check server.log.file)", where, resolved,
+                        strerror(errno));
 }
 
 static lg_settings *lg_settings_parse(lg_conf_doc *doc, const char *path, char *base_dir, lg_error *err)
@@ -392,6 +435,8 @@ static lg_settings *lg_settings_parse(lg_conf_doc *doc, const char *path, char *
     if (lg_settings_parse_plugins(doc->root, "sinks", 0, &settings->sinks, &settings->sink_count, err) < 0)
         goto fail;
     if (lg_settings_check(settings, err) < 0)
+        goto fail;
+    if (lg_settings_check_log_file(settings, err) < 0)
         goto fail;
     return settings;
 
