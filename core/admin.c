@@ -29,7 +29,7 @@ static void lg_admin_respond_json(lg_http_request *req, int status, json_t *body
 }
 
 /* Check the bearer token when one is configured. Returns 1 when the request
- * may go on; otherwise it has been answered with 401. The comparison takes
+ * may go on; otherwise the response 401 has been sent. The comparison takes
  * the same time whatever the number of matching bytes. */
 static int lg_admin_authorize(lg_http_request *req)
 {
@@ -206,7 +206,7 @@ static void lg_admin_get_channel(lg_http_request *req, lg_gateway *gateway, cons
 }
 
 /* Read the optional "key" and "type" query parameters of a publish request.
- * Returns 0, or -1 after answering 400. */
+ * Returns 0, or -1 after sending a 400 response. */
 static int lg_admin_publish_options(lg_http_request *req, char **key, char **type)
 {
     lg_error err;

@@ -1,4 +1,4 @@
-/* The hub: channel registry, id assignment, fan-out to workers and subscription answers. */
+/* The hub: channel registry, id assignment, fan-out to workers and subscription replies. */
 #include "config.h"
 
 #include <inttypes.h>

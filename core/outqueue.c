@@ -167,9 +167,9 @@ lg_outqueue_result lg_outqueue_push_event(lg_outqueue *queue, lg_event *event, s
     if (queue->bytes + extra <= cap)
         return LG_OUTQUEUE_QUEUED;
 
-    /* Cheapest first: replace this key's older event; conflate the whole
-     * queue only when enough new items arrived since the last full pass
-     * for it to find something; last, drop the oldest events. */
+    /* Cheapest first: replace this key's older events. A full conflation
+     * pass runs only when enough items arrived since the last one to make
+     * it worthwhile. As a last resort the oldest events are dropped. */
     if (policy == LG_OVERFLOW_CONFLATE)
         lg_outqueue_replace_older(queue, item, on_drop, arg);
     if (queue->bytes + extra > cap && queue->pushed_since_conflation * 4 >= queue->count) {

@@ -73,21 +73,21 @@ static const lg_option lg_limit_options[] = {
      .default_value = "8KiB",
      .min = 64,
      .max = 1048576,
-     .description = "Longest request line (method and URL); longer ones get 414."},
+     .description = "Maximum length of the request line (method and URL); longer ones get 414."},
     {.name = "max_header_count",
      .type = LG_OPT_INT,
      .offset = offsetof(lg_limit_settings, max_header_count),
      .default_value = "64",
      .min = 1,
      .max = 10000,
-     .description = "Most header fields in one request; more get 431."},
+     .description = "Maximum number of header fields in one request; more get 431."},
     {.name = "max_header_size",
      .type = LG_OPT_SIZE,
      .offset = offsetof(lg_limit_settings, max_header_bytes),
      .default_value = "16KiB",
      .min = 256,
      .max = 1048576,
-     .description = "Most bytes of header names and values in one request; more get 431."},
+     .description = "Maximum bytes of header names and values in one request; more get 431."},
     {.name = "max_body_size",
      .type = LG_OPT_SIZE,
      .offset = offsetof(lg_limit_settings, max_body_bytes),
@@ -424,7 +424,7 @@ static lg_settings *lg_settings_parse(lg_conf_doc *doc, const char *path, char *
     settings->path = lg_strdup(path);
     settings->base_dir = base_dir;
 
-    rc = lg_options_parse(lg_root_options, doc->root, &root, ignored, "configuration", err);
+    rc = lg_options_parse(lg_root_options, doc->root, &root, ignored, "", err);
     settings->server = root.server;
     settings->channels = root.channels;
     if (rc < 0)

@@ -20,7 +20,7 @@
 #include "stream_worker.h"
 #include "worker.h"
 
-/* Most bytes handed to the socket's output buffer at a time, and at most a
+/* Maximum bytes handed to the socket's output buffer at a time, and at most a
  * quarter of the client's queue cap. What exceeds it stays in the stream's
  * own queue, where the overflow policy can still conflate or drop it. */
 #define LG_STREAM_SOCKET_BYTES (64 * 1024)
@@ -33,7 +33,7 @@ typedef enum lg_stream_state {
 } lg_stream_state;
 
 typedef enum lg_subscription_state {
-    LG_SUBSCRIPTION_PENDING = 0, /* waiting for the hub's answer */
+    LG_SUBSCRIPTION_PENDING = 0, /* waiting for the hub's reply */
     LG_SUBSCRIPTION_ACTIVE,
 } lg_subscription_state;
 
@@ -599,8 +599,8 @@ void lg_stream_handle_subscribed(lg_worker *worker, lg_msg_subscribed *msg)
     if (stream != NULL && stream->state == LG_STREAM_OPEN)
         sub = lg_stream_find_request(stream, msg->request_id);
 
-    /* The stream closed or unsubscribed while the hub was answering: give
-     * the hub's count back. */
+    /* The stream closed or unsubscribed before the hub's reply arrived, so
+     * the hub's count is given back. */
     if (sub == NULL) {
         if (msg->channel != NULL)
             lg_stream_post_unsubscribe(worker, msg->channel);

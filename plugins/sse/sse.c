@@ -126,7 +126,7 @@ static void lg_sse_free_channels(char **channels, size_t count)
 }
 
 /* Collect and check the channel parameters. Returns the count, or -1 after
- * answering the request with an error. */
+ * sending an error response. */
 static ssize_t lg_sse_collect_channels(const lg_sse *sse, lg_http_request *req, char ***out)
 {
     size_t max = (size_t)sse->config->max_channels;

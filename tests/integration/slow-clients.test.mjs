@@ -54,7 +54,7 @@ async function subscribers(adminUrl, channel) {
   return (await response.json()).subscribers;
 }
 
-// AddressSanitizer keeps freed memory in quarantine, so RSS says nothing there.
+// AddressSanitizer keeps freed memory in quarantine, so RSS is not checked under it.
 function assertRssGrowth(t, growth) {
   t.diagnostic(`RSS growth ${(growth / 1048576).toFixed(2)} MiB`);
   if (SLOW === 1)
@@ -67,8 +67,8 @@ async function metric(adminUrl, pattern) {
   return line === undefined ? 0 : Number(line.split(' ').at(-1));
 }
 
-// Opens a raw connection that sends the SSE request and then reads only as
-// told: paused entirely when bytesPerSecond is 0.
+// Opens a raw connection that sends the SSE request and then reads at most
+// bytesPerSecond, or nothing at all when it is 0.
 function rawSubscriber(url, path, bytesPerSecond) {
   const { hostname, port } = new URL(url);
   const socket = net.connect({ host: hostname, port: Number(port) });
