@@ -4,25 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
-
 #include "alloc.h"
 #include "clock.h"
 #include "event.h"
-
-int lg_json_is_valid(const char *data, size_t len)
-{
-    json_error_t error;
-    json_t *value;
-
-    if (len == 0)
-        return 0;
-    value = json_loadb(data, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &error);
-    if (value == NULL)
-        return 0;
-    json_decref(value);
-    return 1;
-}
 
 lg_event *lg_event_new(const char *key, const char *type, const void *data, size_t data_len, int64_t time_ms)
 {

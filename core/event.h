@@ -54,7 +54,8 @@ void lg_event_unref(lg_event *event);
  * so queued frames keep their event alive until the bytes are sent. */
 void lg_event_unref_cleanup(const void *data, size_t len, void *event);
 
-/* Return 1 when DATA of LEN bytes is exactly one valid JSON value. */
+/* Return 1 when DATA of LEN bytes is exactly one valid JSON value (RFC 8259,
+ * UTF-8, surrounding whitespace allowed, numbers of any size). */
 int lg_json_is_valid(const char *data, size_t len);
 
 #endif

@@ -187,16 +187,40 @@ static void sse_heartbeat_is_comment(void **state)
     lg_buf_free(&out);
 }
 
+static int json_ok(const char *text)
+{
+    return lg_json_is_valid(text, strlen(text));
+}
+
 static void json_validity_check(void **state)
 {
-    assert_true(lg_json_is_valid("{\"a\":[1,2,{}]}", 14));
-    assert_true(lg_json_is_valid("null", 4));
-    assert_true(lg_json_is_valid("\"s\"", 3));
-    assert_true(lg_json_is_valid(" 12.5 ", 6));
-    assert_false(lg_json_is_valid("{\"a\":", 5));
-    assert_false(lg_json_is_valid("hello", 5));
-    assert_false(lg_json_is_valid("1 2", 3));
-    assert_false(lg_json_is_valid("", 0));
+    char deep[1300];
+
+    assert_true(json_ok("{\"a\":[1,2,{}]}"));
+    assert_true(json_ok("null"));
+    assert_true(json_ok("\"s\""));
+    assert_true(json_ok(" 12.5 "));
+    assert_true(json_ok("18446744073709551616123"));
+    assert_true(json_ok("[1e400,-0.5E-3,\"\\u00e9\\n\"]"));
+    assert_true(json_ok("\"\xc3\xa9\""));
+    assert_false(json_ok("{\"a\":"));
+    assert_false(json_ok("hello"));
+    assert_false(json_ok("1 2"));
+    assert_false(json_ok(""));
+    assert_false(json_ok("\"\xc3\""));
+    assert_false(json_ok("\"\xed\xa0\x80\""));
+    assert_false(json_ok("01"));
+    assert_false(json_ok("[1,]"));
+    assert_false(json_ok("{\"a\" 1}"));
+    assert_false(json_ok("\"tab\there\""));
+    assert_false(json_ok("tru"));
+    assert_false(json_ok("[[[[[[[[[["));
+
+    memset(deep, '[', 600);
+    memset(deep + 600, ']', 600);
+    deep[1200] = '\0';
+    assert_false(json_ok(deep));
+    assert_true(lg_json_is_valid(deep + 100, 1000));
 }
 
 int main(void)
