@@ -23,8 +23,13 @@ mkdir -p "$dir"
 cd "$dir"
 if [ ! -f Makefile ]; then
     echo "build: configuring $dir ($flags)"
+    # configure's own clean-up tries "rm -f core" on the core/ folder; its
+    # output is kept in configure.out and shown only when configure fails.
     # shellcheck disable=SC2086
-    ../configure -q $flags
+    if ! ../configure -q $flags >configure.out 2>&1; then
+        cat configure.out >&2
+        exit 1
+    fi
 fi
 make -j"$(nproc)" >/dev/null
 echo "build: $top/$dir/livegate is ready"
