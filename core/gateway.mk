@@ -13,6 +13,7 @@ libcore_la_SOURCES += \
 	core/metrics.c \
 	core/names.c core/names.h \
 	core/outqueue.c core/outqueue.h \
+	core/pacer.c core/pacer.h \
 	core/plugin.c core/plugin.h \
 	core/rules.c core/rules.h \
 	core/settings.c core/settings.h \

@@ -193,48 +193,97 @@ int lg_hub_parse_id(const lg_hub *hub, const char *id, uint64_t *seq)
     return 0;
 }
 
-void lg_hub_resolve_resume(lg_hub *hub, lg_channel *channel, const char *last_event_id,
-                                  lg_msg_subscribed *answer)
+static void lg_event_list_take(lg_event_list *list, lg_event **events, size_t count)
 {
+    if (list->count + count > list->cap) {
+        list->cap = (list->count + count) * 2;
+        list->items = lg_realloc(list->items, list->cap * sizeof(*list->items));
+    }
+    if (count > 0)
+        memcpy(list->items + list->count, events, count * sizeof(*events));
+    list->count += count;
+    free(events);
+}
+
+void lg_event_list_push(lg_event_list *events, lg_event *event)
+{
+    lg_event **one = lg_malloc(sizeof(*one));
+
+    one[0] = event;
+    lg_event_list_take(events, one, 1);
+}
+
+static int lg_event_compare_seq(const void *a, const void *b)
+{
+    const lg_event *x = *(lg_event *const *)a;
+    const lg_event *y = *(lg_event *const *)b;
+
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+void lg_event_list_sort(lg_event_list *events)
+{
+    if (events->count > 1)
+        qsort(events->items, events->count, sizeof(*events->items), lg_event_compare_seq);
+}
+
+void lg_hub_resolve_resume(lg_hub *hub, lg_channel *channel, const char *last_event_id, lg_subscribe_result *result,
+                           lg_event_list *events)
+{
+    lg_event **found = NULL;
+    size_t count = 0;
     uint64_t seq;
 
     lg_channel_expire(channel, lg_clock_monotonic_ms());
     if (last_event_id != NULL) {
         if (lg_hub_parse_id(hub, last_event_id, &seq) < 0) {
-            answer->reset = 1;
-            answer->reset_reason = "unknown id";
-        } else if (lg_history_since(&channel->history, seq, &answer->events, &answer->event_count) < 0) {
-            answer->reset = 1;
-            answer->reset_reason = "evicted";
+            result->reset = 1;
+            result->reset_reason = "unknown id";
+        } else if (lg_history_since(&channel->history, seq, &found, &count) < 0) {
+            result->reset = 1;
+            result->reset_reason = "evicted";
         } else {
-            answer->recovered = 1;
+            result->recovered = 1;
+            lg_event_list_take(events, found, count);
             return;
         }
     }
-    answer->event_count = lg_snapshot_collect(&channel->snapshot, &answer->events);
+    count = lg_snapshot_collect(&channel->snapshot, &found);
+    lg_event_list_take(events, found, count);
 }
 
 static void lg_hub_handle_subscribe(lg_hub *hub, lg_msg_subscribe *request)
 {
-    lg_msg_subscribed *answer = lg_calloc(1, sizeof(*answer));
-    lg_channel *channel;
-    lg_error err;
-    int status;
+    lg_msg_subscribed *reply = lg_calloc(1, sizeof(*reply));
+    lg_event_list events = {0};
 
-    answer->header.type = LG_MSG_SUBSCRIBED;
-    answer->stream_id = request->stream_id;
-    answer->request_id = request->request_id;
+    reply->header.type = LG_MSG_SUBSCRIBED;
+    reply->stream_id = request->stream_id;
+    reply->count = request->count;
+    reply->results = lg_calloc(request->count, sizeof(*reply->results));
 
-    channel = lg_hub_channel(hub, request->channel_name, &status, &err);
-    if (channel == NULL) {
-        answer->error = lg_strdup(err.message);
-    } else {
-        answer->channel = channel;
+    for (size_t i = 0; i < request->count; i++) {
+        lg_subscribe_result *result = &reply->results[i];
+        lg_channel *channel;
+        lg_error err;
+        int status;
+
+        result->request_id = request->items[i].request_id;
+        channel = lg_hub_channel(hub, request->items[i].channel_name, &status, &err);
+        if (channel == NULL) {
+            result->error = lg_strdup(err.message);
+            continue;
+        }
+        result->channel = channel;
         channel->worker_subscribers[request->worker]++;
         channel->subscribers++;
-        lg_hub_resolve_resume(hub, channel, request->last_event_id, answer);
+        lg_hub_resolve_resume(hub, channel, request->last_event_id, result, &events);
     }
-    lg_worker_post(hub->workers[request->worker], &answer->header);
+
+    lg_event_list_sort(&events);
+    reply->events = events.items;
+    reply->event_count = events.count;
+    lg_worker_post(hub->workers[request->worker], &reply->header);
 }
 
 static void lg_hub_handle_unsubscribe(lg_hub *hub, lg_msg_unsubscribe *request)
@@ -248,6 +297,16 @@ static void lg_hub_handle_unsubscribe(lg_hub *hub, lg_msg_unsubscribe *request)
     }
     channel->worker_subscribers[request->worker]--;
     channel->subscribers--;
+
+    /* A channel that only subscribers created, and that never got an event,
+     * goes away with its last subscriber, so that subscribing to made-up
+     * names cannot fill the channel table. No event or worker refers to it. */
+    if (channel->subscribers == 0 && channel->events_in == 0) {
+        HASH_DEL(hub->channels, channel);
+        hub->channel_count--;
+        LG_LOG_DEBUG("hub", "channel '%s' removed: no events and no subscribers", channel->name);
+        lg_channel_free(channel);
+    }
 }
 
 static void lg_hub_handle_worker_stopped(lg_hub *hub, lg_msg_worker_stopped *msg)
@@ -271,7 +330,9 @@ static void lg_hub_handle_messages(struct lg_message_list *messages, void *arg)
             lg_msg_subscribe *request = (lg_msg_subscribe *)message;
 
             lg_hub_handle_subscribe(hub, request);
-            free(request->channel_name);
+            for (size_t i = 0; i < request->count; i++)
+                free(request->items[i].channel_name);
+            free(request->items);
             free(request->last_event_id);
             break;
         }

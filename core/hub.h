@@ -80,12 +80,26 @@ void lg_hub_shutdown_workers(lg_hub *hub, int64_t timeout_ms, void (*callback)(v
  * hub's, or -1 for ids of another process or malformed ids. */
 int lg_hub_parse_id(const lg_hub *hub, const char *id, uint64_t *seq);
 
-struct lg_msg_subscribed;
+struct lg_subscribe_result;
 
-/* Fill ANSWER for a new subscriber of CHANNEL: with LAST_EVENT_ID, the
- * events after it when history still has all of them (RECOVERED), else a
- * RESET with its reason and the snapshot; without an id, the snapshot. */
+/* A growable array of event references. */
+typedef struct lg_event_list {
+    lg_event **items;
+    size_t count;
+    size_t cap;
+} lg_event_list;
+
+/* Resolve a new subscription to CHANNEL: with LAST_EVENT_ID, append the
+ * events after it to EVENTS when history still has all of them (RECOVERED),
+ * else set RESET with its reason and append the snapshot; without an id,
+ * append the snapshot. */
 void lg_hub_resolve_resume(lg_hub *hub, lg_channel *channel, const char *last_event_id,
-                           struct lg_msg_subscribed *answer);
+                           struct lg_subscribe_result *result, lg_event_list *events);
+
+/* Append EVENT to EVENTS without taking a reference. */
+void lg_event_list_push(lg_event_list *events, lg_event *event);
+
+/* Sort EVENTS by sequence number. */
+void lg_event_list_sort(lg_event_list *events);
 
 #endif

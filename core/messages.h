@@ -20,13 +20,21 @@ typedef enum lg_message_type {
     LG_MSG_SHUTDOWN,
 } lg_message_type;
 
-/* A stream asks to follow CHANNEL_NAME, optionally from LAST_EVENT_ID. */
+/* One channel of a subscribe request. */
+typedef struct lg_subscribe_item {
+    char *channel_name;
+    uint64_t request_id;
+} lg_subscribe_item;
+
+/* A stream asks to follow COUNT channels at once, optionally from
+ * LAST_EVENT_ID. One request per batch lets the hub answer with one replay
+ * in id order across all the channels. */
 typedef struct lg_msg_subscribe {
     lg_message header;
     size_t worker;
     uint64_t stream_id;
-    uint64_t request_id;
-    char *channel_name;
+    lg_subscribe_item *items;
+    size_t count;
     char *last_event_id; /* NULL: no resume */
 } lg_msg_subscribe;
 
@@ -50,21 +58,28 @@ typedef struct lg_msg_event {
     lg_event *event;
 } lg_msg_event;
 
-/* The answer to LG_MSG_SUBSCRIBE. CHANNEL is NULL when the subscription
- * failed (ERROR says why). Otherwise RESET tells that the resume id could
- * not be honoured, and EVENTS (references) are the replay when RECOVERED,
- * or the snapshot otherwise. */
-typedef struct lg_msg_subscribed {
-    lg_message header;
-    uint64_t stream_id;
+/* The outcome for one channel of a subscribe request. CHANNEL is NULL when
+ * the subscription failed (ERROR says why). Otherwise RESET tells that the
+ * resume id could not be honoured for this channel. */
+typedef struct lg_subscribe_result {
     uint64_t request_id;
     lg_channel *channel;
     int recovered;
     int reset;
     const char *reset_reason;
+    char *error;
+} lg_subscribe_result;
+
+/* The reply to LG_MSG_SUBSCRIBE: a result per channel, and EVENTS
+ * (references) of all channels together in id order: the replay of
+ * recovered channels and the snapshot of the others. */
+typedef struct lg_msg_subscribed {
+    lg_message header;
+    uint64_t stream_id;
+    lg_subscribe_result *results;
+    size_t count;
     lg_event **events;
     size_t event_count;
-    char *error;
 } lg_msg_subscribed;
 
 typedef struct lg_msg_shutdown {

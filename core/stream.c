@@ -16,6 +16,7 @@
 #include "messages.h"
 #include "names.h"
 #include "outqueue.h"
+#include "pacer.h"
 #include "stream.h"
 #include "stream_worker.h"
 #include "worker.h"
@@ -25,6 +26,13 @@
  * own queue, where the overflow policy can still conflate or drop it. */
 #define LG_STREAM_SOCKET_BYTES (64 * 1024)
 #define LG_STREAM_SOCKET_SHARE 4
+
+/* Keys whose last send time a stream remembers for its client rates; past
+ * this, the idle key sent longest ago is forgotten. */
+#define LG_STREAM_MAX_RATE_KEYS 10000
+
+/* Longest interval a client rate may set: one update per hour per key. */
+#define LG_STREAM_MAX_INTERVAL_MS (3600 * 1000)
 
 typedef enum lg_stream_state {
     LG_STREAM_OPEN = 0,
@@ -39,16 +47,6 @@ typedef enum lg_subscription_state {
 
 typedef struct lg_subscription lg_subscription;
 
-/* Per-key state of a client rate: when the key was last sent, and the
- * newest event waiting for the next slot. */
-typedef struct lg_rate_entry {
-    char *key;
-    int64_t last_sent_ms;
-    lg_event *pending;
-    TAILQ_ENTRY(lg_rate_entry) pending_link;
-    UT_hash_handle hh;
-} lg_rate_entry;
-
 struct lg_subscription {
     lg_stream *stream;
     char *channel_name;
@@ -59,10 +57,6 @@ struct lg_subscription {
     lg_overflow_policy overflow;
 
     int64_t min_interval_ms; /* 0: no client rate */
-    size_t max_rate_keys;
-    lg_rate_entry *rate_keys;
-    TAILQ_HEAD(, lg_rate_entry) rate_pending;
-    struct event *rate_timer;
 
     uint64_t gap_dropped; /* events dropped since the last gap notice */
 
@@ -91,6 +85,8 @@ struct lg_stream {
     size_t subscription_count;
 
     lg_outqueue queue;
+    lg_pacer pacer;
+    struct event *pacer_timer;
     size_t output_bytes; /* bytes in the bufferevent's output buffer */
     size_t socket_bytes; /* the output buffer is filled up to this */
     int64_t reported_bytes;
@@ -162,11 +158,6 @@ static void lg_stream_queue_notice(lg_stream *stream, const lg_notice *notice)
     stream->cls->encode_notice(notice, &out, stream->ctx);
     lg_stream_queue_raw(stream, out.data, out.len);
     lg_buf_free(&out);
-}
-
-static const char *lg_event_conflation_key(const lg_event *event)
-{
-    return event->key != NULL ? event->key : "";
 }
 
 /* Count an event the queue dropped, and remember a gap for the
@@ -262,132 +253,65 @@ static void lg_stream_pump(lg_stream *stream)
 
 /* ---- client rate ---- */
 
-static void lg_rate_entry_free(lg_rate_entry *entry)
-{
-    lg_event_unref(entry->pending);
-    free(entry->key);
-    free(entry);
-}
+static void lg_stream_on_pacer_timer(evutil_socket_t fd, short what, void *arg);
 
-static void lg_subscription_free_rates(lg_subscription *sub)
+static void lg_stream_arm_pacer(lg_stream *stream, int64_t now_ms)
 {
-    lg_rate_entry *entry;
-    lg_rate_entry *tmp;
-
-    HASH_ITER(hh, sub->rate_keys, entry, tmp)
-    {
-        HASH_DEL(sub->rate_keys, entry);
-        lg_rate_entry_free(entry);
-    }
-    TAILQ_INIT(&sub->rate_pending);
-    if (sub->rate_timer != NULL) {
-        event_free(sub->rate_timer);
-        sub->rate_timer = NULL;
-    }
-}
-
-static void lg_subscription_arm_rate_timer(lg_subscription *sub, int64_t now_ms)
-{
-    lg_rate_entry *entry;
-    int64_t next_ms = INT64_MAX;
+    int64_t due_ms = lg_pacer_next_due(&stream->pacer);
+    int64_t delay_ms;
     struct timeval delay;
 
-    TAILQ_FOREACH(entry, &sub->rate_pending, pending_link)
-    {
-        if (entry->last_sent_ms + sub->min_interval_ms < next_ms)
-            next_ms = entry->last_sent_ms + sub->min_interval_ms;
-    }
-    if (next_ms == INT64_MAX)
+    if (due_ms < 0)
+        return;
+    if (stream->pacer_timer == NULL)
+        stream->pacer_timer = evtimer_new(stream->worker->base, lg_stream_on_pacer_timer, stream);
+    else if (evtimer_pending(stream->pacer_timer, NULL))
         return;
 
-    next_ms = next_ms > now_ms ? next_ms - now_ms : 0;
-    delay.tv_sec = (time_t)(next_ms / 1000);
-    delay.tv_usec = (suseconds_t)((next_ms % 1000) * 1000);
-    evtimer_add(sub->rate_timer, &delay);
+    delay_ms = due_ms > now_ms ? due_ms - now_ms : 0;
+    delay.tv_sec = (time_t)(delay_ms / 1000);
+    delay.tv_usec = (suseconds_t)((delay_ms % 1000) * 1000);
+    evtimer_add(stream->pacer_timer, &delay);
 }
 
-static void lg_subscription_on_rate_timer(evutil_socket_t fd, short what, void *arg)
+static void lg_stream_on_pacer_timer(evutil_socket_t fd, short what, void *arg)
 {
-    lg_subscription *sub = arg;
+    lg_stream *stream = arg;
     int64_t now_ms = lg_clock_monotonic_ms();
-    lg_rate_entry *entry;
-    lg_rate_entry *next;
 
-    for (entry = TAILQ_FIRST(&sub->rate_pending); entry != NULL; entry = next) {
-        next = TAILQ_NEXT(entry, pending_link);
-        if (now_ms - entry->last_sent_ms < sub->min_interval_ms)
-            continue;
-
-        TAILQ_REMOVE(&sub->rate_pending, entry, pending_link);
-        entry->last_sent_ms = now_ms;
-        lg_stream_queue_event(sub, entry->pending);
-        lg_event_unref(entry->pending);
-        entry->pending = NULL;
-    }
-
-    lg_subscription_arm_rate_timer(sub, now_ms);
-    if (sub->stream->dirty)
-        lg_stream_flush_dirty(sub->stream->worker);
-}
-
-/* Forget the idle key that was sent longest ago, to stay within the
- * subscription's key limit. Keys with a pending event are kept. */
-static void lg_subscription_evict_rate_key(lg_subscription *sub)
-{
-    lg_rate_entry *entry;
-    lg_rate_entry *oldest = NULL;
-
-    for (entry = sub->rate_keys; entry != NULL; entry = entry->hh.next) {
-        if (entry->pending == NULL && (oldest == NULL || entry->last_sent_ms < oldest->last_sent_ms))
-            oldest = entry;
-    }
-    if (oldest != NULL) {
-        HASH_DEL(sub->rate_keys, oldest);
-        lg_rate_entry_free(oldest);
-    }
-}
-
-/* Send EVENT now when its key's interval has passed; otherwise keep it as
- * the key's newest pending event, replacing an older one. */
-static void lg_subscription_deliver_rated(lg_subscription *sub, lg_event *event)
-{
-    const char *key = lg_event_conflation_key(event);
-    int64_t now_ms = lg_clock_monotonic_ms();
-    lg_rate_entry *entry;
-
-    HASH_FIND_STR(sub->rate_keys, key, entry);
-    if (entry == NULL) {
-        if (HASH_COUNT(sub->rate_keys) >= sub->max_rate_keys)
-            lg_subscription_evict_rate_key(sub);
-        entry = lg_calloc(1, sizeof(*entry));
-        entry->key = lg_strdup(key);
-        entry->last_sent_ms = INT64_MIN / 2;
-        HASH_ADD_KEYPTR(hh, sub->rate_keys, entry->key, strlen(entry->key), entry);
-    }
-
-    if (entry->pending == NULL && now_ms - entry->last_sent_ms >= sub->min_interval_ms) {
-        entry->last_sent_ms = now_ms;
-        lg_stream_queue_event(sub, event);
+    if (stream->state != LG_STREAM_OPEN)
         return;
-    }
-
-    if (entry->pending != NULL) {
-        lg_stream_count_drop(sub->stream, event->channel, LG_DROP_RATE, 1);
-        lg_event_unref(entry->pending);
-    } else {
-        TAILQ_INSERT_TAIL(&sub->rate_pending, entry, pending_link);
-    }
-    entry->pending = lg_event_ref(event);
-    if (!evtimer_pending(sub->rate_timer, NULL))
-        lg_subscription_arm_rate_timer(sub, now_ms);
+    lg_pacer_release(&stream->pacer, now_ms);
+    lg_stream_arm_pacer(stream, now_ms);
+    if (stream->dirty)
+        lg_stream_flush_dirty(stream->worker);
 }
 
+static void lg_stream_pacer_emit(void *tag, lg_event *event, void *arg)
+{
+    lg_stream_queue_event(tag, event);
+}
+
+static void lg_stream_pacer_drop(void *tag, lg_event *event, lg_drop_reason reason, void *arg)
+{
+    lg_stream_count_drop(arg, event->channel, reason, 1);
+}
+
+/* Send EVENT through the stream's pacer, which applies the subscription's
+ * rate per key without ever reordering the stream. */
 static void lg_subscription_deliver(lg_subscription *sub, lg_event *event)
 {
-    if (sub->min_interval_ms > 0)
-        lg_subscription_deliver_rated(sub, event);
-    else
+    lg_stream *stream = sub->stream;
+    int64_t now_ms;
+
+    if (sub->min_interval_ms == 0 && TAILQ_EMPTY(&stream->pacer.items)) {
         lg_stream_queue_event(sub, event);
+        return;
+    }
+
+    now_ms = lg_clock_monotonic_ms();
+    lg_pacer_offer(&stream->pacer, sub, sub->min_interval_ms, event, event->encoded[stream->cls->format].len, now_ms);
+    lg_stream_arm_pacer(stream, now_ms);
 }
 
 /* ---- local channels ---- */
@@ -456,7 +380,7 @@ static void lg_subscription_free(lg_subscription *sub)
 
     TAILQ_REMOVE(&stream->subscriptions, sub, stream_link);
     stream->subscription_count--;
-    lg_subscription_free_rates(sub);
+    lg_pacer_remove_tag(&stream->pacer, sub);
     free(sub->channel_name);
     free(sub);
 }
@@ -488,6 +412,16 @@ static int lg_stream_check_rule(const lg_worker *worker, const char *channel, in
     return 0;
 }
 
+int lg_stream_check_count(lg_http_request *req, size_t count, lg_error *err)
+{
+    lg_worker *worker = lg_http_request_context(req);
+
+    if (count > worker->settings->max_subscriptions)
+        return lg_error_set(err, "too many channels: a connection may follow at most %zu (server.limits.max_subscriptions)",
+                            worker->settings->max_subscriptions);
+    return 0;
+}
+
 int lg_stream_check_channel(lg_http_request *req, const char *channel, int *status, lg_error *err)
 {
     lg_worker *worker = lg_http_request_context(req);
@@ -496,63 +430,96 @@ int lg_stream_check_channel(lg_http_request *req, const char *channel, int *stat
 }
 
 /* The effective rate interval: the lower of the client's and the rule's
- * rates, 0 when neither sets one. */
+ * rates, 0 when neither sets one, at most LG_STREAM_MAX_INTERVAL_MS. */
 static int64_t lg_stream_rate_interval_ms(double client_rate, double rule_rate)
 {
     double rate = client_rate;
+    double interval_ms;
 
     if (rule_rate > 0 && (rate <= 0 || rule_rate < rate))
         rate = rule_rate;
     if (rate <= 0)
         return 0;
-    return (int64_t)ceil(1000.0 / rate);
+
+    interval_ms = ceil(1000.0 / rate);
+    if (interval_ms > LG_STREAM_MAX_INTERVAL_MS)
+        return LG_STREAM_MAX_INTERVAL_MS;
+    return interval_ms < 1 ? 1 : (int64_t)interval_ms;
 }
 
-int lg_stream_subscribe(lg_stream *stream, const char *channel, const char *last_event_id, double max_rate,
-                        lg_error *err)
+/* Check one channel of a subscribe batch against the rules, the stream's
+ * subscriptions and the batch itself. */
+static int lg_stream_check_new(const lg_stream *stream, const char *const *channels, size_t index, lg_error *err)
 {
-    lg_worker *worker = stream->worker;
-    const lg_rule *rule;
-    lg_subscription *sub;
-    lg_msg_subscribe *msg;
     int status;
 
-    if (stream->state != LG_STREAM_OPEN)
-        return lg_error_set(err, "the connection is closing");
-    if (lg_stream_check_rule(worker, channel, &status, err) < 0)
+    if (lg_stream_check_rule(stream->worker, channels[index], &status, err) < 0)
         return -1;
-    if (lg_stream_find_subscription(stream, channel) != NULL)
-        return lg_error_set(err, "already subscribed to channel '%s'", channel);
-    if (stream->subscription_count >= worker->settings->max_subscriptions)
-        return lg_error_set(err, "too many subscriptions: the limit is %zu per connection (server.limits.max_subscriptions)",
-                            worker->settings->max_subscriptions);
-    if (max_rate < 0 || isnan(max_rate))
-        return lg_error_set(err, "invalid max rate %g: expected updates per second, 0 or more", max_rate);
+    if (lg_stream_find_subscription(stream, channels[index]) != NULL)
+        return lg_error_set(err, "already subscribed to channel '%s'", channels[index]);
+    for (size_t j = 0; j < index; j++) {
+        if (strcmp(channels[j], channels[index]) == 0)
+            return lg_error_set(err, "channel '%s' is listed twice", channels[index]);
+    }
+    return 0;
+}
 
-    rule = lg_stream_rule(worker, channel);
-    sub = lg_calloc(1, sizeof(*sub));
+static lg_subscription *lg_stream_add_subscription(lg_stream *stream, const char *channel, double max_rate)
+{
+    lg_worker *worker = stream->worker;
+    const lg_rule *rule = lg_stream_rule(worker, channel);
+    lg_subscription *sub = lg_calloc(1, sizeof(*sub));
+
     sub->stream = stream;
     sub->channel_name = lg_strdup(channel);
     sub->state = LG_SUBSCRIPTION_PENDING;
     sub->request_id = ++worker->next_request_id;
     sub->overflow = (lg_overflow_policy)rule->overflow;
     sub->min_interval_ms = lg_stream_rate_interval_ms(max_rate, rule->max_rate);
-    sub->max_rate_keys = (size_t)rule->snapshot_max_keys;
-    TAILQ_INIT(&sub->rate_pending);
-    if (sub->min_interval_ms > 0)
-        sub->rate_timer = evtimer_new(worker->base, lg_subscription_on_rate_timer, sub);
     TAILQ_INSERT_TAIL(&stream->subscriptions, sub, stream_link);
     stream->subscription_count++;
+    return sub;
+}
+
+int lg_stream_subscribe_many(lg_stream *stream, const char *const *channels, size_t count,
+                             const char *last_event_id, double max_rate, lg_error *err)
+{
+    lg_worker *worker = stream->worker;
+    lg_msg_subscribe *msg;
+
+    if (stream->state != LG_STREAM_OPEN)
+        return lg_error_set(err, "the connection is closing");
+    if (max_rate < 0 || isnan(max_rate))
+        return lg_error_set(err, "invalid max rate %g: expected updates per second, 0 or more", max_rate);
+    if (stream->subscription_count + count > worker->settings->max_subscriptions)
+        return lg_error_set(err, "too many subscriptions: the limit is %zu per connection (server.limits.max_subscriptions)",
+                            worker->settings->max_subscriptions);
+    for (size_t i = 0; i < count; i++) {
+        if (lg_stream_check_new(stream, channels, i, err) < 0)
+            return -1;
+    }
 
     msg = lg_calloc(1, sizeof(*msg));
     msg->header.type = LG_MSG_SUBSCRIBE;
     msg->worker = worker->index;
     msg->stream_id = stream->id;
-    msg->request_id = sub->request_id;
-    msg->channel_name = lg_strdup(channel);
+    msg->count = count;
+    msg->items = lg_calloc(count, sizeof(*msg->items));
     msg->last_event_id = last_event_id != NULL && last_event_id[0] != '\0' ? lg_strdup(last_event_id) : NULL;
+    for (size_t i = 0; i < count; i++) {
+        lg_subscription *sub = lg_stream_add_subscription(stream, channels[i], max_rate);
+
+        msg->items[i].channel_name = lg_strdup(channels[i]);
+        msg->items[i].request_id = sub->request_id;
+    }
     lg_mailbox_post(&worker->hub->mailbox, &msg->header);
     return 0;
+}
+
+int lg_stream_subscribe(lg_stream *stream, const char *channel, const char *last_event_id, double max_rate,
+                        lg_error *err)
+{
+    return lg_stream_subscribe_many(stream, &channel, 1, last_event_id, max_rate, err);
 }
 
 int lg_stream_unsubscribe(lg_stream *stream, const char *channel)
@@ -570,13 +537,6 @@ size_t lg_stream_subscription_count(const lg_stream *stream)
     return stream->subscription_count;
 }
 
-static void lg_stream_release_events(lg_event **events, size_t count)
-{
-    for (size_t i = 0; i < count; i++)
-        lg_event_unref(events[i]);
-    free(events);
-}
-
 static lg_subscription *lg_stream_find_request(const lg_stream *stream, uint64_t request_id)
 {
     lg_subscription *sub;
@@ -589,50 +549,83 @@ static lg_subscription *lg_stream_find_request(const lg_stream *stream, uint64_t
     return NULL;
 }
 
-void lg_stream_handle_subscribed(lg_worker *worker, lg_msg_subscribed *msg)
+/* Apply one channel's result: activate the subscription with its notices,
+ * or report the failure. Returns the subscription when it is active. */
+static lg_subscription *lg_stream_apply_result(lg_stream *stream, lg_subscribe_result *result)
 {
-    lg_stream *stream;
-    lg_subscription *sub = NULL;
+    lg_worker *worker = stream->worker;
+    lg_subscription *sub = lg_stream_find_request(stream, result->request_id);
     lg_notice notice;
-
-    HASH_FIND(hh, worker->streams, &msg->stream_id, sizeof(msg->stream_id), stream);
-    if (stream != NULL && stream->state == LG_STREAM_OPEN)
-        sub = lg_stream_find_request(stream, msg->request_id);
 
     /* The stream closed or unsubscribed before the hub's reply arrived, so
      * the hub's count is given back. */
     if (sub == NULL) {
-        if (msg->channel != NULL)
-            lg_stream_post_unsubscribe(worker, msg->channel);
-        lg_stream_release_events(msg->events, msg->event_count);
-        return;
+        if (result->channel != NULL)
+            lg_stream_post_unsubscribe(worker, result->channel);
+        return NULL;
     }
 
-    if (msg->channel == NULL) {
-        notice = (lg_notice){.kind = LG_NOTICE_ERROR, .channel = sub->channel_name, .reason = msg->error};
+    if (result->channel == NULL) {
+        notice = (lg_notice){.kind = LG_NOTICE_ERROR, .channel = sub->channel_name, .reason = result->error};
         lg_stream_queue_notice(stream, &notice);
         lg_subscription_free(sub);
-        lg_stream_release_events(msg->events, msg->event_count);
-        lg_stream_flush_dirty(worker);
-        return;
+        return NULL;
     }
 
-    sub->channel = msg->channel;
-    sub->local = lg_local_channel_get(worker, msg->channel);
+    sub->channel = result->channel;
+    sub->local = lg_local_channel_get(worker, result->channel);
     sub->state = LG_SUBSCRIPTION_ACTIVE;
     TAILQ_INSERT_TAIL(&sub->local->subscriptions, sub, channel_link);
 
-    notice = (lg_notice){.kind = LG_NOTICE_SUBSCRIBED, .channel = sub->channel_name, .recovered = msg->recovered};
+    notice = (lg_notice){.kind = LG_NOTICE_SUBSCRIBED, .channel = sub->channel_name, .recovered = result->recovered};
     lg_stream_queue_notice(stream, &notice);
-    if (msg->reset) {
-        notice = (lg_notice){.kind = LG_NOTICE_RESET, .channel = sub->channel_name, .reason = msg->reset_reason};
+    if (result->reset) {
+        notice = (lg_notice){.kind = LG_NOTICE_RESET, .channel = sub->channel_name, .reason = result->reset_reason};
         lg_stream_queue_notice(stream, &notice);
     }
+    return sub;
+}
 
-    for (size_t i = 0; i < msg->event_count && stream->state == LG_STREAM_OPEN; i++)
+/* Return the subscription of this batch that EVENT belongs to. */
+static lg_subscription *lg_stream_batch_subscription(lg_subscription **subs, size_t count, const lg_event *event)
+{
+    for (size_t i = 0; i < count; i++) {
+        if (subs[i] != NULL && subs[i]->channel == event->channel)
+            return subs[i];
+    }
+    return NULL;
+}
+
+void lg_stream_handle_subscribed(lg_worker *worker, lg_msg_subscribed *msg)
+{
+    lg_subscription **subs = lg_calloc(msg->count, sizeof(*subs));
+    lg_stream *stream;
+
+    HASH_FIND(hh, worker->streams, &msg->stream_id, sizeof(msg->stream_id), stream);
+    if (stream != NULL && stream->state != LG_STREAM_OPEN)
+        stream = NULL;
+
+    for (size_t i = 0; i < msg->count; i++) {
+        if (stream == NULL) {
+            if (msg->results[i].channel != NULL)
+                lg_stream_post_unsubscribe(worker, msg->results[i].channel);
+            continue;
+        }
+        subs[i] = lg_stream_apply_result(stream, &msg->results[i]);
+    }
+
+    /* The events of all channels come in id order, so the client's last id
+     * stays a safe resume point whatever channel it came from. */
+    for (size_t i = 0; i < msg->event_count && stream != NULL && stream->state == LG_STREAM_OPEN; i++) {
+        lg_subscription *sub = lg_stream_batch_subscription(subs, msg->count, msg->events[i]);
+
+        if (sub == NULL)
+            continue;
         lg_subscription_deliver(sub, msg->events[i]);
-    atomic_fetch_add_explicit(&msg->channel->events_out, msg->event_count, memory_order_relaxed);
-    lg_stream_release_events(msg->events, msg->event_count);
+        atomic_fetch_add_explicit(&sub->channel->events_out, 1, memory_order_relaxed);
+    }
+
+    free(subs);
     lg_stream_flush_dirty(worker);
 }
 
@@ -762,6 +755,8 @@ lg_stream *lg_stream_open(lg_http_request *req, const lg_stream_class *cls, void
     stream->last_write_ms = lg_clock_monotonic_ms();
     TAILQ_INIT(&stream->subscriptions);
     lg_outqueue_init(&stream->queue);
+    lg_pacer_init(&stream->pacer, LG_STREAM_MAX_RATE_KEYS, worker->settings->client_queue_bytes, lg_stream_pacer_emit,
+                  lg_stream_pacer_drop, stream);
     HASH_ADD(hh, worker->streams, id, sizeof(stream->id), stream);
 
     evbuffer_add_cb(bufferevent_get_output(stream->bev), lg_stream_output_changed, stream);
@@ -865,6 +860,9 @@ static void lg_stream_free(lg_stream *stream)
     while ((sub = TAILQ_FIRST(&stream->subscriptions)) != NULL)
         lg_subscription_free(sub);
     lg_outqueue_clear(&stream->queue);
+    lg_pacer_clear(&stream->pacer);
+    if (stream->pacer_timer != NULL)
+        event_free(stream->pacer_timer);
 
     if (stream->heartbeat != NULL)
         event_free(stream->heartbeat);

@@ -68,6 +68,10 @@ void lg_stream_write(lg_stream *stream, const void *data, size_t len);
  * 404 no rule). Needs no stream, so a sink can check before answering. */
 int lg_stream_check_channel(lg_http_request *req, const char *channel, int *status, lg_error *err);
 
+/* Check that a new stream may follow COUNT channels (server.limits.max_subscriptions).
+ * Returns 0, or -1 with ERR set. */
+int lg_stream_check_count(lg_http_request *req, size_t count, lg_error *err);
+
 /* Subscribe to CHANNEL. LAST_EVENT_ID (may be NULL) asks for a resume;
  * MAX_RATE (updates per second per key, 0 for unlimited) sets the client's
  * rate. The result arrives later as notices and events. Returns 0, or -1
@@ -75,6 +79,13 @@ int lg_stream_check_channel(lg_http_request *req, const char *channel, int *stat
  * already subscribed). */
 int lg_stream_subscribe(lg_stream *stream, const char *channel, const char *last_event_id, double max_rate,
                         lg_error *err);
+
+/* Subscribe to COUNT channels at once, all from LAST_EVENT_ID. The replay
+ * (or snapshot) of all of them arrives in one batch in id order, which
+ * keeps one resume id valid across every channel of the stream. Nothing is
+ * subscribed when any channel is rejected. Returns 0, or -1 with ERR set. */
+int lg_stream_subscribe_many(lg_stream *stream, const char *const *channels, size_t count,
+                             const char *last_event_id, double max_rate, lg_error *err);
 
 /* Unsubscribe from CHANNEL. Returns 0, or -1 when not subscribed. */
 int lg_stream_unsubscribe(lg_stream *stream, const char *channel);

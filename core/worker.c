@@ -162,12 +162,14 @@ static void lg_worker_release_message(lg_message *message)
     if (message->type == LG_MSG_EVENT) {
         lg_event_unref(((lg_msg_event *)message)->event);
     } else if (message->type == LG_MSG_SUBSCRIBED) {
-        lg_msg_subscribed *answer = (lg_msg_subscribed *)message;
+        lg_msg_subscribed *reply = (lg_msg_subscribed *)message;
 
-        for (size_t i = 0; i < answer->event_count; i++)
-            lg_event_unref(answer->events[i]);
-        free(answer->events);
-        free(answer->error);
+        for (size_t i = 0; i < reply->event_count; i++)
+            lg_event_unref(reply->events[i]);
+        free(reply->events);
+        for (size_t i = 0; i < reply->count; i++)
+            free(reply->results[i].error);
+        free(reply->results);
     }
     free(message);
 }
@@ -184,14 +186,9 @@ static void lg_worker_handle_messages(struct lg_message_list *messages, void *ar
             if (!worker->stopping)
                 lg_stream_dispatch_event(worker, ((lg_msg_event *)message)->event);
             break;
-        case LG_MSG_SUBSCRIBED: {
-            lg_msg_subscribed *answer = (lg_msg_subscribed *)message;
-
-            lg_stream_handle_subscribed(worker, answer);
-            answer->events = NULL;
-            answer->event_count = 0;
+        case LG_MSG_SUBSCRIBED:
+            lg_stream_handle_subscribed(worker, (lg_msg_subscribed *)message);
             break;
-        }
         case LG_MSG_SHUTDOWN:
             lg_worker_begin_stop(worker, ((lg_msg_shutdown *)message)->timeout_ms);
             break;

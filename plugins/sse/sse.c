@@ -148,6 +148,10 @@ static ssize_t lg_sse_collect_channels(const lg_sse *sse, lg_http_request *req, 
                               max);
         goto fail;
     }
+    if (lg_stream_check_count(req, count, &err) < 0) {
+        lg_http_respond_error(req, 400, "%s", err.message);
+        goto fail;
+    }
 
     for (size_t i = 0; i < count; i++) {
         if (lg_stream_check_channel(req, channels[i], &status, &err) < 0) {
@@ -234,17 +238,13 @@ static void lg_sse_handle(lg_http_request *req, void *arg)
 
     lg_sse_write_head(sse, stream, origin_copy);
     lg_stream_set_heartbeat(stream, sse->config->heartbeat_ms);
-    for (ssize_t i = 0; i < count; i++) {
-        if (lg_stream_subscribe(stream, channels[i], last_id, rate, &err) < 0) {
-            lg_notice notice = {.kind = LG_NOTICE_ERROR, .channel = channels[i], .reason = err.message};
-            lg_buf out = LG_BUF_INIT;
 
-            LG_LOG_WARN(lg_instance_scope(sse->instance), "stream %llu from %s: %s",
-                        (unsigned long long)lg_stream_id(stream), lg_stream_peer(stream), err.message);
-            lg_sse_encode_notice(&notice, &out);
-            lg_stream_write(stream, out.data, out.len);
-            lg_buf_free(&out);
-        }
+    /* Every check was made above, so this fails only in a race with
+     * shutdown; the client then sees the stream end. */
+    if (lg_stream_subscribe_many(stream, (const char *const *)channels, (size_t)count, last_id, rate, &err) < 0) {
+        LG_LOG_WARN(lg_instance_scope(sse->instance), "stream %llu from %s: %s",
+                    (unsigned long long)lg_stream_id(stream), lg_stream_peer(stream), err.message);
+        lg_stream_close(stream, 1);
     }
 
 done:

@@ -28,6 +28,10 @@ channels:
   - match: "private.*"
     subscribe: false
     publish: true
+  - match: "rated.*"
+    max_rate: 1
+    snapshot: none
+    publish: true
   - match: "*"
     history:
       length: 1000
@@ -229,6 +233,91 @@ describe('SSE sink', () => {
     await new Promise((resolve) => setTimeout(resolve, 200));
     assert.deepEqual(resumed.messages().map((m) => m.id), [b.id]);
     resumed.close();
+  });
+
+  it('multi-channel resume keeps id order', async () => {
+    const first = await openSse(`${livegate.publicUrl}/sse?channel=order.c&channel=order.d`);
+    await first.waitFor(() => first.named('subscribed').length === 2, 5000, 'two subscriptions');
+    const seen = await publish(livegate.adminUrl, 'order.c', { n: 0 });
+    await first.waitFor(() => first.messages().length === 1, 5000, 'the first event');
+    first.close();
+
+    const published = [];
+    for (const channel of ['order.d', 'order.c', 'order.d', 'order.c'])
+      published.push(await publish(livegate.adminUrl, channel, { channel }));
+
+    const resumed = await openSse(`${livegate.publicUrl}/sse?channel=order.c&channel=order.d`, {
+      headers: { 'Last-Event-ID': seen.id },
+    });
+    await resumed.waitFor(() => resumed.messages().length >= 4, 5000, 'four missed events');
+    assert.deepEqual(resumed.messages().map((m) => m.id), published.map((p) => p.id));
+    resumed.close();
+
+    // Resuming from the third id gets exactly the fourth, nothing older.
+    const again = await openSse(`${livegate.publicUrl}/sse?channel=order.c&channel=order.d`, {
+      headers: { 'Last-Event-ID': published[2].id },
+    });
+    await again.waitFor(() => again.named('subscribed').length === 2 && again.messages().length >= 1, 5000, 'the rest');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.deepEqual(again.messages().map((m) => m.id), [published[3].id]);
+    again.close();
+  });
+
+  it('multi-channel snapshot comes in id order', async () => {
+    const b = await publish(livegate.adminUrl, 'snaporder.b', { v: 'b' });
+    const a = await publish(livegate.adminUrl, 'snaporder.a', { v: 'a' });
+    const stream = await openSse(`${livegate.publicUrl}/sse?channel=snaporder.a&channel=snaporder.b`);
+    await stream.waitFor(() => stream.messages().length >= 2, 5000, 'both snapshots');
+    assert.deepEqual(stream.messages().map((m) => m.id), [b.id, a.id]);
+    stream.close();
+  });
+
+  it('client rate never reorders the stream', async () => {
+    const stream = await openSse(`${livegate.publicUrl}/sse?channel=rorder.a&channel=rorder.b&max_rate=2`);
+    await stream.waitFor(() => stream.named('subscribed').length === 2, 5000, 'two subscriptions');
+    for (let n = 0; n < 40; n++) {
+      await publish(livegate.adminUrl, n % 2 ? 'rorder.a' : 'rorder.b', { n }, { key: `k${n % 3}` });
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1200));
+    stream.close();
+
+    const seqs = stream.messages().map((m) => Number(m.id.split('-')[1]));
+    assert.ok(seqs.length >= 6, `only ${seqs.length} updates`);
+    assert.ok(seqs.length < 40, `${seqs.length} updates: the rate did not apply`);
+    assert.deepEqual(seqs, [...seqs].sort((x, y) => x - y), `ids out of order: ${seqs}`);
+  });
+
+  it('tiny max_rate cannot lift the rule rate', async () => {
+    const stream = await openSse(`${livegate.publicUrl}/sse?channel=rated.x&max_rate=1e-300`);
+    await stream.waitFor(() => stream.named('subscribed').length === 1, 5000, 'subscribed');
+    for (let n = 0; n < 10; n++) {
+      await publish(livegate.adminUrl, 'rated.x', { n });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    stream.close();
+    assert.equal(stream.messages().length, 1, `received ${stream.messages().length} events`);
+  });
+
+  it('subscriber-made channels go away after', async () => {
+    const before = (await (await fetch(`${livegate.adminUrl}/api/stats`)).json()).channels;
+    const streams = [];
+    for (let i = 0; i < 5; i++)
+      streams.push(await openSse(`${livegate.publicUrl}/sse?channel=junk.${i}`));
+    await Promise.all(streams.map((s) => s.waitFor(() => s.named('subscribed').length === 1, 5000, 'subscribed')));
+    const during = (await (await fetch(`${livegate.adminUrl}/api/stats`)).json()).channels;
+    assert.equal(during, before + 5);
+
+    for (const stream of streams)
+      stream.close();
+    const deadline = Date.now() + 5000;
+    let after = during;
+    while (after !== before && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      after = (await (await fetch(`${livegate.adminUrl}/api/stats`)).json()).channels;
+    }
+    assert.equal(after, before);
   });
 
   it('client rate sends newest value', async () => {

@@ -288,11 +288,23 @@ static lg_channel *publish(hub_fixture *fx, const char *channel, const char *key
     return result;
 }
 
-static void release_answer(lg_msg_subscribed *answer)
+/* The outcome of resolving one subscription, as the hub computes it. */
+typedef struct resume {
+    lg_subscribe_result result;
+    lg_event_list events;
+} resume;
+
+static void resolve(hub_fixture *fx, lg_channel *channel, const char *last_id, resume *out)
 {
-    for (size_t i = 0; i < answer->event_count; i++)
-        lg_event_unref(answer->events[i]);
-    free(answer->events);
+    memset(out, 0, sizeof(*out));
+    lg_hub_resolve_resume(fx->hub, channel, last_id, &out->result, &out->events);
+}
+
+static void release_resume(resume *out)
+{
+    for (size_t i = 0; i < out->events.count; i++)
+        lg_event_unref(out->events.items[i]);
+    free(out->events.items);
 }
 
 static void hub_assigns_increasing_ids(void **state)
@@ -332,21 +344,21 @@ static void hub_resume_replays_missed(void **state)
     hub_fixture *fx = *state;
     lg_channel *channel = publish(fx, "prices.a", NULL, "1");
     char *last_seen = strdup(channel->last_id);
-    lg_msg_subscribed answer = {0};
+    resume answer;
 
     publish(fx, "prices.a", NULL, "2");
     publish(fx, "other", NULL, "x");
     publish(fx, "prices.a", NULL, "3");
     publish(fx, "prices.a", NULL, "4");
 
-    lg_hub_resolve_resume(fx->hub, channel, last_seen, &answer);
-    assert_true(answer.recovered);
-    assert_false(answer.reset);
-    assert_int_equal(answer.event_count, 3);
-    assert_string_equal(answer.events[0]->data, "2");
-    assert_string_equal(answer.events[1]->data, "3");
-    assert_string_equal(answer.events[2]->data, "4");
-    release_answer(&answer);
+    resolve(fx, channel, last_seen, &answer);
+    assert_true(answer.result.recovered);
+    assert_false(answer.result.reset);
+    assert_int_equal(answer.events.count, 3);
+    assert_string_equal(answer.events.items[0]->data, "2");
+    assert_string_equal(answer.events.items[1]->data, "3");
+    assert_string_equal(answer.events.items[2]->data, "4");
+    release_resume(&answer);
     free(last_seen);
 }
 
@@ -355,18 +367,18 @@ static void hub_resume_evicted_resets(void **state)
     hub_fixture *fx = *state;
     lg_channel *channel = publish(fx, "small.a", NULL, "1");
     char *last_seen = strdup(channel->last_id);
-    lg_msg_subscribed answer = {0};
+    resume answer;
 
     for (int i = 2; i <= 6; i++)
         publish(fx, "small.a", NULL, i % 2 ? "odd" : "even");
 
-    lg_hub_resolve_resume(fx->hub, channel, last_seen, &answer);
-    assert_false(answer.recovered);
-    assert_true(answer.reset);
-    assert_string_equal(answer.reset_reason, "evicted");
-    assert_int_equal(answer.event_count, 1);
-    assert_string_equal(answer.events[0]->id, channel->last_id);
-    release_answer(&answer);
+    resolve(fx, channel, last_seen, &answer);
+    assert_false(answer.result.recovered);
+    assert_true(answer.result.reset);
+    assert_string_equal(answer.result.reset_reason, "evicted");
+    assert_int_equal(answer.events.count, 1);
+    assert_string_equal(answer.events.items[0]->id, channel->last_id);
+    release_resume(&answer);
     free(last_seen);
 }
 
@@ -374,31 +386,65 @@ static void hub_resume_unknown_resets(void **state)
 {
     hub_fixture *fx = *state;
     lg_channel *channel = publish(fx, "prices.k", "a", "1");
-    lg_msg_subscribed answer = {0};
+    resume answer;
 
     publish(fx, "prices.k", "b", "2");
-    lg_hub_resolve_resume(fx->hub, channel, "someone-else-7", &answer);
-    assert_true(answer.reset);
-    assert_string_equal(answer.reset_reason, "unknown id");
-    assert_int_equal(answer.event_count, 2);
-    release_answer(&answer);
+    resolve(fx, channel, "someone-else-7", &answer);
+    assert_true(answer.result.reset);
+    assert_string_equal(answer.result.reset_reason, "unknown id");
+    assert_int_equal(answer.events.count, 2);
+    release_resume(&answer);
 }
 
 static void hub_subscribe_without_id_gets_snapshot(void **state)
 {
     hub_fixture *fx = *state;
     lg_channel *channel = publish(fx, "prices.k", "a", "1");
-    lg_msg_subscribed answer = {0};
+    resume answer;
 
     publish(fx, "prices.k", "b", "2");
     publish(fx, "prices.k", "a", "3");
-    lg_hub_resolve_resume(fx->hub, channel, NULL, &answer);
-    assert_false(answer.reset);
-    assert_false(answer.recovered);
-    assert_int_equal(answer.event_count, 2);
-    assert_string_equal(answer.events[0]->data, "2");
-    assert_string_equal(answer.events[1]->data, "3");
-    release_answer(&answer);
+    resolve(fx, channel, NULL, &answer);
+    assert_false(answer.result.reset);
+    assert_false(answer.result.recovered);
+    assert_int_equal(answer.events.count, 2);
+    assert_string_equal(answer.events.items[0]->data, "2");
+    assert_string_equal(answer.events.items[1]->data, "3");
+    release_resume(&answer);
+}
+
+static void hub_merged_resume_is_in_id_order(void **state)
+{
+    hub_fixture *fx = *state;
+    lg_channel *c = publish(fx, "merge.c", NULL, "c0");
+    lg_channel *d;
+    char *last_seen = strdup(c->last_id);
+    resume first;
+    resume second;
+    lg_event_list all = {0};
+
+    d = publish(fx, "merge.d", NULL, "d1");
+    publish(fx, "merge.c", NULL, "c2");
+    publish(fx, "merge.d", NULL, "d3");
+    publish(fx, "merge.c", NULL, "c4");
+
+    resolve(fx, c, last_seen, &first);
+    resolve(fx, d, last_seen, &second);
+    for (size_t i = 0; i < first.events.count; i++)
+        lg_event_list_push(&all, first.events.items[i]);
+    for (size_t i = 0; i < second.events.count; i++)
+        lg_event_list_push(&all, second.events.items[i]);
+    lg_event_list_sort(&all);
+
+    assert_int_equal(all.count, 4);
+    assert_string_equal(all.items[0]->data, "d1");
+    assert_string_equal(all.items[1]->data, "c2");
+    assert_string_equal(all.items[2]->data, "d3");
+    assert_string_equal(all.items[3]->data, "c4");
+    free(all.items);
+    release_resume(&first);
+    release_resume(&second);
+    free(last_seen);
 }
 
 static void hub_channel_errors(void **state)
@@ -477,6 +523,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(hub_resume_evicted_resets, hub_setup, hub_teardown),
         cmocka_unit_test_setup_teardown(hub_resume_unknown_resets, hub_setup, hub_teardown),
         cmocka_unit_test_setup_teardown(hub_subscribe_without_id_gets_snapshot, hub_setup, hub_teardown),
+        cmocka_unit_test_setup_teardown(hub_merged_resume_is_in_id_order, hub_setup, hub_teardown),
         cmocka_unit_test_setup_teardown(hub_channel_errors, hub_setup, hub_teardown),
         cmocka_unit_test(glob_matches_patterns),
         cmocka_unit_test(glob_detects_wildcards),
