@@ -14,3 +14,9 @@ tests_unit_test_sse_SOURCES = tests/unit/test_sse.c plugins/sse/sse_encode.c plu
 tests_unit_test_sse_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/sse
 tests_unit_test_sse_CFLAGS = $(UNIT_TEST_CFLAGS_COMMON)
 tests_unit_test_sse_LDADD = $(UNIT_TEST_LIBS_COMMON)
+
+check_PROGRAMS += tests/unit/test_pacer
+TESTS += tests/unit/test_pacer
+tests_unit_test_pacer_SOURCES = tests/unit/test_pacer.c
+tests_unit_test_pacer_CFLAGS = $(UNIT_TEST_CFLAGS_COMMON)
+tests_unit_test_pacer_LDADD = $(UNIT_TEST_LIBS_COMMON)
