@@ -69,7 +69,7 @@ static int add_header_bytes(http_parser *parser, lg_http_request *req, size_t le
 
     req->header_bytes += len;
     if (limit > 0 && req->header_bytes > limit)
-        return reject(parser, 431, "request headers exceed max_header_bytes (%zu bytes)", limit);
+        return reject(parser, 431, "request headers exceed the limit of %zu bytes (server.limits.max_header_size)", limit);
     return 0;
 }
 
@@ -89,7 +89,7 @@ static int on_url(http_parser *parser, const char *at, size_t len)
 
     req->method = http_method_str(parser->method);
     if (limit > 0 && strlen(req->method) + req->url.len + len > limit)
-        return reject(parser, 414, "request line exceeds max_request_line_bytes (%zu bytes)", limit);
+        return reject(parser, 414, "request line exceeds the limit of %zu bytes (server.limits.max_request_line)", limit);
 
     lg_buf_append(&req->url, at, len);
     return 0;
@@ -104,7 +104,7 @@ static int on_header_field(http_parser *parser, const char *at, size_t len)
         push_header(req);
 
     if (req->field.len == 0 && limit > 0 && req->header_count + 1 > limit)
-        return reject(parser, 431, "request has more than max_header_count (%zu) header fields", limit);
+        return reject(parser, 431, "request has more than %zu header fields (server.limits.max_header_count)", limit);
 
     if (add_header_bytes(parser, req, len) < 0)
         return -1;
@@ -183,11 +183,18 @@ static int on_headers_complete(http_parser *parser)
     req->method = http_method_str(parser->method);
     req->is_head = parser->method == HTTP_HEAD;
     req->http_1_0 = parser->http_major < 1 || (parser->http_major == 1 && parser->http_minor == 0);
+    if (parser->http_major != 1)
+        return reject(parser, 505, "HTTP version %u.%u is not supported: use HTTP/1.1", parser->http_major,
+                      parser->http_minor);
+    if (!req->http_1_0 && lg_http_request_header(req, "Host") == NULL)
+        return reject(parser, 400, "missing Host header (required by HTTP/1.1)");
     if (split_url(parser, req) < 0)
         return -1;
+    if (strstr(req->query, "%00") != NULL)
+        return reject(parser, 400, "invalid query: it contains an encoded NUL byte (%%00)");
 
     if (limit > 0 && parser->content_length != ULLONG_MAX && parser->content_length > limit)
-        return reject(parser, 413, "request body exceeds max_body_bytes (%zu bytes)", limit);
+        return reject(parser, 413, "request body exceeds the limit of %zu bytes (server.limits.max_body_size)", limit);
 
     /* After an upgrade request the bytes that follow belong to another
      * protocol, so unless a handler detaches, the connection closes. */
@@ -203,7 +210,7 @@ static int on_chunk_header(http_parser *parser)
     size_t limit = conn_limits(parser)->max_body_bytes;
 
     if (limit > 0 && parser->content_length > limit - req->body.len)
-        return reject(parser, 413, "request body exceeds max_body_bytes (%zu bytes)", limit);
+        return reject(parser, 413, "request body exceeds the limit of %zu bytes (server.limits.max_body_size)", limit);
     return 0;
 }
 
@@ -213,7 +220,7 @@ static int on_body(http_parser *parser, const char *at, size_t len)
     size_t limit = conn_limits(parser)->max_body_bytes;
 
     if (limit > 0 && len > limit - req->body.len)
-        return reject(parser, 413, "request body exceeds max_body_bytes (%zu bytes)", limit);
+        return reject(parser, 413, "request body exceeds the limit of %zu bytes (server.limits.max_body_size)", limit);
 
     lg_buf_append(&req->body, at, len);
     return 0;

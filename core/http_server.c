@@ -265,12 +265,12 @@ static void conn_timer_cb(evutil_socket_t fd, short events, void *arg)
         return;
 
     if (conn->req != NULL) {
-        lg_http_conn_reject(conn, 408, "request not received within request_timeout_ms (%" PRId64 " ms)",
+        lg_http_conn_reject(conn, 408, "request not received within %" PRId64 " ms (server.limits.request_timeout)",
                             limits->request_timeout_ms);
         return;
     }
 
-    LG_LOG_DEBUG(conn->server->scope, "%s: idle for idle_timeout_ms (%" PRId64 " ms), closing the connection",
+    LG_LOG_DEBUG(conn->server->scope, "%s: idle for %" PRId64 " ms (server.limits.idle_timeout), closing the connection",
                  conn->peer, limits->idle_timeout_ms);
     conn_close(conn);
 }

@@ -146,10 +146,17 @@ static int not_modified(const lg_http_request *req, const char *etag, time_t mti
     return 0;
 }
 
+/* Redirect to the path with a trailing slash. Leading slashes are collapsed
+ * into one, because "//host/" in a Location header names another host. */
 static void redirect_to_directory(lg_http_request *req)
 {
     const char *query = lg_http_request_query(req);
-    char *location = lg_sprintf("%s/%s%s", req->raw_path, query[0] ? "?" : "", query);
+    const char *path = req->raw_path;
+    char *location;
+
+    while (path[0] == '/' && path[1] == '/')
+        path++;
+    location = lg_sprintf("%s/%s%s", path, query[0] ? "?" : "", query);
     static const char body[] = "moved permanently\n";
 
     lg_http_add_header(req, "Location", location);

@@ -1,7 +1,10 @@
 // Integration tests of the admin API and of the HTTP server's limits through the real binary.
 
 import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import { startLivegate } from '../lib/livegate.mjs';
@@ -9,9 +12,10 @@ import { openSse, publish } from '../lib/sse.mjs';
 
 const TOKEN = 's3cret-token-for-tests';
 
-const CONFIG = `server:
+const config = (webRoot) => `server:
   listen: 127.0.0.1:0
   workers: 2
+  web_root: ${JSON.stringify(webRoot)}
   admin:
     listen: 127.0.0.1:0
   limits:
@@ -68,14 +72,28 @@ function statusOf(response) {
 
 describe('admin API and HTTP limits', () => {
   let livegate;
+  let webRoot;
 
   before(async () => {
-    livegate = await startLivegate({ config: CONFIG });
+    webRoot = await mkdtemp(path.join(os.tmpdir(), 'livegate-web-'));
+    await mkdir(path.join(webRoot, 'assets'));
+    await writeFile(path.join(webRoot, 'index.html'), '<!doctype html><title>t</title>');
+    await writeFile(path.join(webRoot, 'assets', 'index.html'), 'assets');
+    livegate = await startLivegate({ config: config(webRoot) });
   });
 
   after(async () => {
     const { code } = await livegate.stop();
+    await rm(webRoot, { recursive: true, force: true });
     assert.equal(code, 0, `livegate exited with ${code}; output:\n${livegate.log()}`);
+  });
+
+  it('directory redirect stays on this host', async () => {
+    for (const target of ['/assets', '//assets']) {
+      const response = await rawRequest(livegate.publicUrl, `GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+      assert.equal(statusOf(response), 301, target);
+      assert.match(response, /\r\nLocation: \/assets\/\r\n/, target);
+    }
   });
 
   it('health is ok without sources', async () => {
@@ -188,7 +206,7 @@ describe('admin API and HTTP limits', () => {
   it('unknown path gets 404 and serving goes on', async () => {
     const response = await fetch(`${livegate.publicUrl}/no/such/path`);
     assert.equal(response.status, 404);
-    assert.match((await response.json()).error, /no\/such\/path/);
+    assert.match((await response.json()).error, /not found/);
     const stream = await openSse(`${livegate.publicUrl}/sse?channel=after.404`);
     assert.equal(stream.status, 200);
     stream.close();

@@ -829,7 +829,7 @@ static void test_body_limit_by_length(void **state)
 
     exchange(fx.main_address, "POST /echo HTTP/1.1\r\nHost: test\r\nContent-Length: 5000\r\n\r\n", &resp, 0, &closed);
 
-    assert_error_response(&resp, 413, "max_body_bytes (4096");
+    assert_error_response(&resp, 413, "limit of 4096 bytes (server.limits.max_body_size)");
     assert_string_equal(response_header(&resp, "Connection"), "close");
     assert_true(closed);
     response_free(&resp);
@@ -851,7 +851,7 @@ static void test_body_limit_chunked(void **state)
 
     exchange(fx.main_address, request.data, &resp, 0, &closed);
 
-    assert_error_response(&resp, 413, "max_body_bytes (4096");
+    assert_error_response(&resp, 413, "limit of 4096 bytes (server.limits.max_body_size)");
     assert_true(closed);
     response_free(&resp);
     lg_buf_free(&request);
@@ -870,10 +870,40 @@ static void test_url_too_long_414(void **state)
 
     exchange(fx.main_address, request.data, &resp, 0, &closed);
 
-    assert_error_response(&resp, 414, "max_request_line_bytes (1024");
+    assert_error_response(&resp, 414, "limit of 1024 bytes (server.limits.max_request_line)");
     assert_true(closed);
     response_free(&resp);
     lg_buf_free(&request);
+}
+
+static void test_missing_host_400(void **state)
+{
+    response resp;
+    int closed;
+
+    exchange(fx.main_address, "GET /echo HTTP/1.1\r\n\r\n", &resp, 0, &closed);
+    assert_error_response(&resp, 400, "missing Host header");
+    response_free(&resp);
+}
+
+static void test_unknown_version_505(void **state)
+{
+    response resp;
+    int closed;
+
+    exchange(fx.main_address, "GET /echo HTTP/9.9\r\nHost: test\r\n\r\n", &resp, 0, &closed);
+    assert_error_response(&resp, 505, "HTTP version 9.9");
+    response_free(&resp);
+}
+
+static void test_query_nul_400(void **state)
+{
+    response resp;
+    int closed;
+
+    exchange(fx.main_address, "GET /echo?channel=a%00b HTTP/1.1\r\nHost: test\r\n\r\n", &resp, 0, &closed);
+    assert_error_response(&resp, 400, "NUL byte");
+    response_free(&resp);
 }
 
 static void test_header_count_431(void **state)
@@ -889,7 +919,7 @@ static void test_header_count_431(void **state)
 
     exchange(fx.main_address, request.data, &resp, 0, &closed);
 
-    assert_error_response(&resp, 431, "max_header_count (20)");
+    assert_error_response(&resp, 431, "more than 20 header fields (server.limits.max_header_count)");
     assert_true(closed);
     response_free(&resp);
     lg_buf_free(&request);
@@ -908,7 +938,7 @@ static void test_header_bytes_431(void **state)
 
     exchange(fx.main_address, request.data, &resp, 0, &closed);
 
-    assert_error_response(&resp, 431, "max_header_bytes (2048");
+    assert_error_response(&resp, 431, "limit of 2048 bytes (server.limits.max_header_size)");
     assert_true(closed);
     response_free(&resp);
     lg_buf_free(&request);
@@ -1088,7 +1118,7 @@ static void test_request_timeout_408(void **state)
     client_send_str(&c, "GET /echo HTTP/1.1\r\nHost: te");
     assert_int_equal(client_read_response(&c, &resp, 0), 0);
 
-    assert_error_response(&resp, 408, "request_timeout_ms (300 ms)");
+    assert_error_response(&resp, 408, "within 300 ms (server.limits.request_timeout)");
     assert_true(client_closed_by_server(&c));
     response_free(&resp);
     client_close(&c);
@@ -1428,6 +1458,9 @@ int main(void)
         cmocka_unit_test(test_head_no_body),
         cmocka_unit_test(test_unknown_path_404),
         cmocka_unit_test(test_method_405),
+        cmocka_unit_test(test_missing_host_400),
+        cmocka_unit_test(test_unknown_version_505),
+        cmocka_unit_test(test_query_nul_400),
         cmocka_unit_test(test_post_echo),
         cmocka_unit_test(test_post_chunked_echo),
         cmocka_unit_test(test_expect_continue),
