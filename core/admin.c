@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/crypto.h>
 
@@ -28,22 +29,78 @@ static void lg_admin_respond_json(lg_http_request *req, int status, json_t *body
     json_decref(body);
 }
 
-/* Check the bearer token when one is configured. Returns 1 when the request
- * may go on; otherwise the response 401 has been sent. The comparison takes
- * the same time whatever the number of matching bytes. */
+/* Return 1 when HOST (a Host header value) names this machine by a loopback
+ * address or "localhost", with or without a port. */
+static int lg_admin_host_is_local(const char *host)
+{
+    static const char *const names[] = {"127.0.0.1", "localhost", "[::1]", NULL};
+
+    for (int i = 0; names[i] != NULL; i++) {
+        size_t len = strlen(names[i]);
+
+        if (strncasecmp(host, names[i], len) == 0 && (host[len] == '\0' || host[len] == ':'))
+            return 1;
+    }
+    return 0;
+}
+
+/* Check where the request comes from. Browsers send Origin with every
+ * cross-site request that could change state, so a page that is not
+ * allowed is rejected. Without a token, a Host that is not loopback means
+ * the request came through a name that resolves here (DNS rebinding). */
+static int lg_admin_check_origin(lg_http_request *req, const lg_admin_settings *admin)
+{
+    const char *origin = lg_http_request_header(req, "Origin");
+    const char *host = lg_http_request_header(req, "Host");
+
+    if (origin != NULL) {
+        int allowed = 0;
+
+        for (size_t i = 0; i < admin->allowed_origins.count; i++)
+            allowed = allowed || strcasecmp(admin->allowed_origins.items[i], origin) == 0;
+        if (!allowed) {
+            LG_LOG_WARN("admin", "%s %s from %s: rejected request from web page %s", lg_http_request_method(req),
+                        lg_http_request_path(req), lg_http_request_peer(req), origin);
+            lg_http_respond_error(req, 403,
+                                  "the admin API does not accept requests from web page %s: add it to "
+                                  "server.admin.allowed_origins",
+                                  origin);
+            return 0;
+        }
+    }
+
+    if ((admin->token == NULL || admin->token[0] == '\0') && host != NULL && !lg_admin_host_is_local(host)) {
+        LG_LOG_WARN("admin", "%s %s from %s: rejected Host %s", lg_http_request_method(req), lg_http_request_path(req),
+                    lg_http_request_peer(req), host);
+        lg_http_respond_error(req, 403,
+                              "Host %s is not a loopback address: without server.admin.token the admin API answers "
+                              "only to 127.0.0.1, [::1] and localhost",
+                              host);
+        return 0;
+    }
+    return 1;
+}
+
+/* Check the origin, then the bearer token when one is configured. Returns 1
+ * when the request may go on; otherwise the error response has been sent.
+ * The token comparison takes the same time whatever the number of matching
+ * bytes, and the scheme name is case-insensitive. */
 static int lg_admin_authorize(lg_http_request *req)
 {
     lg_gateway *gateway = lg_http_request_context(req);
-    const char *token = gateway->settings->server.admin.token;
+    const lg_admin_settings *admin = &gateway->settings->server.admin;
+    const char *token = admin->token;
     const char *header;
     size_t token_len;
 
+    if (!lg_admin_check_origin(req, admin))
+        return 0;
     if (token == NULL || token[0] == '\0')
         return 1;
 
     header = lg_http_request_header(req, "Authorization");
     token_len = strlen(token);
-    if (header != NULL && strncmp(header, "Bearer ", 7) == 0 && strlen(header + 7) == token_len &&
+    if (header != NULL && strncasecmp(header, "Bearer ", 7) == 0 && strlen(header + 7) == token_len &&
         CRYPTO_memcmp(header + 7, token, token_len) == 0)
         return 1;
 

@@ -33,6 +33,12 @@ static const lg_option lg_admin_options[] = {
      .flags = LG_OPT_SECRET,
      .description = "Bearer token that every admin request must carry (Authorization: Bearer TOKEN). Empty: "
                     "no token."},
+    {.name = "allowed_origins",
+     .type = LG_OPT_STRING_LIST,
+     .offset = offsetof(lg_admin_settings, allowed_origins),
+     .description = "Origins of web pages that may call the admin API, such as https://ops.example.com. "
+                    "Requests from any other page (with an Origin header) get 403, so that a page cannot "
+                    "publish through a browser on this machine."},
     {0},
 };
 

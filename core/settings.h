@@ -13,6 +13,7 @@
 typedef struct lg_admin_settings {
     char *listen;
     char *token; /* empty or NULL: no token, and the admin listener must be on loopback */
+    lg_string_list allowed_origins;
 } lg_admin_settings;
 
 typedef struct lg_log_settings {

@@ -38,6 +38,7 @@ const TOKEN_CONFIG = `server:
   admin:
     listen: 127.0.0.1:0
     token: ${TOKEN}
+    allowed_origins: ["https://ops.example"]
 channels:
   - match: "*"
     publish: true
@@ -226,9 +227,32 @@ describe('admin API and HTTP limits', () => {
     assert.equal(statusOf(response), 400);
   });
 
+  it('requests from web pages get 403', async () => {
+    const response = await fetch(`${livegate.adminUrl}/api/channels/csrf.a/events`, {
+      method: 'POST',
+      body: 'x',
+      headers: { Origin: 'https://evil.example' },
+    });
+    assert.equal(response.status, 403);
+    assert.match((await response.json()).error, /allowed_origins/);
+    const missing = await fetch(`${livegate.adminUrl}/api/channels/csrf.a`);
+    assert.equal(missing.status, 404, 'the rejected publish must not create the channel');
+  });
+
+  it('foreign Host gets 403 without token', async () => {
+    const response = await rawRequest(livegate.adminUrl,
+      'GET /api/stats HTTP/1.1\r\nHost: rebound.example:8081\r\nConnection: close\r\n\r\n');
+    assert.equal(statusOf(response), 403);
+    assert.match(response, /not a loopback address/);
+    for (const host of ['localhost:1', '127.0.0.1', '[::1]:8081']) {
+      const ok = await rawRequest(livegate.adminUrl, `GET /health HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`);
+      assert.equal(statusOf(ok), 200, host);
+    }
+  });
+
   it('keep-alive serves two requests on one connection', async () => {
     const response = await rawRequest(livegate.adminUrl,
-      'GET /health HTTP/1.1\r\nHost: x\r\n\r\nGET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+      'GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\nGET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n');
     assert.equal(response.match(/HTTP\/1\.1 200 OK/g).length, 2);
   });
 });
@@ -261,6 +285,19 @@ describe('admin token', () => {
     assert.equal((await fetch(`${livegate.adminUrl}/health`, { headers })).status, 200);
     const answer = await publish(livegate.adminUrl, 'a', 'x', { headers });
     assert.equal(answer.channel, 'a');
+  });
+
+  it('scheme is case-insensitive and Host is free', async () => {
+    const response = await rawRequest(livegate.adminUrl,
+      `GET /health HTTP/1.1\r\nHost: gateway.example\r\nAuthorization: bearer ${TOKEN}\r\nConnection: close\r\n\r\n`);
+    assert.equal(statusOf(response), 200);
+  });
+
+  it('allowed origin may call the API', async () => {
+    const headers = { Authorization: `Bearer ${TOKEN}`, Origin: 'https://ops.example' };
+    assert.equal((await fetch(`${livegate.adminUrl}/health`, { headers })).status, 200);
+    const other = await fetch(`${livegate.adminUrl}/health`, { headers: { ...headers, Origin: 'https://x.example' } });
+    assert.equal(other.status, 403);
   });
 
   it('the token never appears in the log', async () => {
