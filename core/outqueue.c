@@ -144,7 +144,12 @@ lg_outqueue_result lg_outqueue_push_event(lg_outqueue *queue, lg_event *event, s
 {
     lg_outqueue_item *item;
 
-    if (queue->bytes + extra + frame_len > cap) {
+    int oversized_fits = frame_len > cap && queue->bytes + extra <= cap / 2;
+
+    /* A frame larger than the cap still goes out while the queue is at most
+     * half full, so an event within the body limit is never undeliverable;
+     * memory stays within half the cap plus that one frame. */
+    if (queue->bytes + extra + frame_len > cap && !oversized_fits) {
         if (policy == LG_OVERFLOW_DROP) {
             on_drop(tag, event, LG_DROP_OVERFLOW, arg);
             return LG_OUTQUEUE_DROPPED;
@@ -164,7 +169,7 @@ lg_outqueue_result lg_outqueue_push_event(lg_outqueue *queue, lg_event *event, s
     queue->bytes += frame_len;
     queue->count++;
     queue->pushed_since_conflation++;
-    if (queue->bytes + extra <= cap)
+    if (queue->bytes + extra <= cap || oversized_fits)
         return LG_OUTQUEUE_QUEUED;
 
     /* Cheapest first: replace this key's older events. A full conflation

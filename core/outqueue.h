@@ -52,7 +52,8 @@ void lg_outqueue_push_raw(lg_outqueue *queue, const void *data, size_t len);
  * CAP. Otherwise POLICY decides: "drop" drops this event; "disconnect"
  * queues nothing and asks for a close; "conflate" queues it, then removes
  * older queued events of the same tag and key, and when that is not enough,
- * the oldest events of any tag. ON_DROP hears about every dropped event. */
+ * the oldest events of any tag. A frame larger than CAP is queued while
+ * the queue plus EXTRA is at most half of CAP. ON_DROP hears about every dropped event. */
 lg_outqueue_result lg_outqueue_push_event(lg_outqueue *queue, lg_event *event, size_t frame_len, void *tag,
                                           lg_overflow_policy policy, size_t cap, size_t extra,
                                           lg_outqueue_drop_fn on_drop, void *arg);

@@ -115,6 +115,18 @@ describe('SSE sink', () => {
     stream.close();
   });
 
+  it('event larger than the client queue arrives', async () => {
+    const stream = await openSse(`${livegate.publicUrl}/sse?channel=big.a`);
+    await stream.waitFor(() => stream.named('subscribed').length === 1, 5000, 'subscribed');
+    const big = { blob: 'x'.repeat(300 * 1024) };
+    const answer = await publish(livegate.adminUrl, 'big.a', big);
+    await stream.waitFor(() => stream.messages().length === 1, 5000, 'the large event');
+    assert.equal(stream.messages()[0].id, answer.id);
+    assert.equal(stream.messages()[0].data.blob.length, big.blob.length);
+    assert.deepEqual(stream.named('gap'), []);
+    stream.close();
+  });
+
   it('keyed snapshot holds newest per key', async () => {
     await publish(livegate.adminUrl, 'keyed.q', { p: 1 }, { key: 'A' });
     await publish(livegate.adminUrl, 'keyed.q', { p: 2 }, { key: 'B' });

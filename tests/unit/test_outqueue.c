@@ -211,6 +211,28 @@ static void outqueue_disconnect_asks_close(void **state)
     assert_int_equal(queue.bytes, 0);
 }
 
+static void outqueue_large_frame_fits_empty_queue(void **state)
+{
+    lg_outqueue queue;
+    drops seen = {0};
+    lg_event *event = make_event(NULL, "big");
+    int tag;
+
+    lg_outqueue_init(&queue);
+    lg_outqueue_push_raw(&queue, "notice", 6);
+    assert_int_equal(lg_outqueue_push_event(&queue, event, 10 * FRAME_BYTES, &tag, LG_OVERFLOW_DROP, FRAME_BYTES, 0,
+                                            record_drop, &seen),
+                     LG_OUTQUEUE_QUEUED);
+    assert_int_equal(lg_outqueue_count(&queue), 2);
+    assert_int_equal(seen.count[LG_DROP_OVERFLOW], 0);
+    /* The next one does not fit behind it. */
+    assert_int_equal(lg_outqueue_push_event(&queue, event, 10 * FRAME_BYTES, &tag, LG_OVERFLOW_DROP, FRAME_BYTES, 0,
+                                            record_drop, &seen),
+                     LG_OUTQUEUE_DROPPED);
+    lg_outqueue_clear(&queue);
+    lg_event_unref(event);
+}
+
 static void outqueue_raw_never_dropped(void **state)
 {
     lg_outqueue queue;
@@ -282,6 +304,7 @@ int main(void)
         cmocka_unit_test(outqueue_drop_rejects_new),
         cmocka_unit_test(outqueue_drop_counts_socket_bytes),
         cmocka_unit_test(outqueue_disconnect_asks_close),
+        cmocka_unit_test(outqueue_large_frame_fits_empty_queue),
         cmocka_unit_test(outqueue_raw_never_dropped),
         cmocka_unit_test(outqueue_remove_tag_keeps_others),
         cmocka_unit_test(outqueue_shares_event_references),
