@@ -138,8 +138,20 @@ static size_t lg_gateway_worker_count(const lg_gateway *gateway)
 static int lg_gateway_bind_public(lg_gateway *gateway, evutil_socket_t *fds, size_t count, lg_error *err)
 {
     const char *address = gateway->settings->server.listen;
+    const char *port = strrchr(address, ':');
     char *resolved = NULL;
+    evutil_socket_t probe;
     int rc = 0;
+
+    /* SO_REUSEPORT would let this process share a port that another
+     * livegate already serves, splitting its clients between the two. A
+     * plain bind first fails with "address in use" in that case. */
+    if (port != NULL && strcmp(port, ":0") != 0) {
+        probe = lg_http_listen(address, 0, err);
+        if (probe < 0)
+            return -1;
+        evutil_closesocket(probe);
+    }
 
     for (size_t i = 0; i < count; i++) {
         fds[i] = lg_http_listen(resolved != NULL ? resolved : address, 1, err);
@@ -305,9 +317,9 @@ int lg_gateway_run(lg_gateway *gateway, lg_error *err)
 
     lg_gateway_watch_signals(gateway);
     if (lg_gateway_start_admin(gateway, err) < 0)
-        return -1;
+        return lg_error_prefix(err, "%s: server.admin.listen", gateway->settings->path);
     if (lg_gateway_start_workers(gateway, err) < 0)
-        return -1;
+        return lg_error_prefix(err, "%s: server.listen", gateway->settings->path);
 
     LG_LOG_INFO("core", "public listener bound to %s (%zu workers)", gateway->public_address, gateway->worker_count);
     LG_LOG_INFO("core", "admin listener bound to %s%s", gateway->admin_address,

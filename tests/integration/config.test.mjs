@@ -187,6 +187,25 @@ sinks:
     }
   });
 
+  it('second instance on the same port fails', async () => {
+    const port = await freePort();
+    const config = `server:\n  listen: 127.0.0.1:${port}\n  admin:\n    listen: 127.0.0.1:0\nsinks:\n  - type: sse\n`;
+    const file = await writeTempFile(config);
+    const { modules } = livegatePaths();
+    const first = spawnLivegate(['-c', file.path, '--plugin-dir', modules]);
+    try {
+      await first.waitForListeners(['public', 'admin'], scaled(5000));
+      const second = await runLivegate(['-c', file.path, '--plugin-dir', modules]);
+      assert.equal(second.code, 1, second.output);
+      assert.match(second.stderr, new RegExp(`server\\.listen: cannot listen on 127\\.0\\.0\\.1:${port}: bind\\(\\) failed: Address already in use`));
+      assert.doesNotMatch(second.output, BOUND_LINE);
+    } finally {
+      const status = await first.stop();
+      await file.remove();
+      assert.equal(status.code, 0, first.output());
+    }
+  });
+
   // A start must check everything before it binds. The schema error below comes after
   // the listeners in the file, and the plugin error appears only once the plugin is loaded.
   for (const [name, tail, line, column, reason] of [
