@@ -79,6 +79,7 @@ static void lg_gateway_set_limits(lg_gateway *gateway)
     gateway->worker_settings.client_queue_bytes = (size_t)limits->client_queue_bytes;
     gateway->worker_settings.max_subscriptions = (size_t)limits->max_subscriptions;
     gateway->worker_settings.flush_timeout_ms = gateway->settings->server.shutdown_timeout_ms;
+    gateway->worker_settings.send_timeout_ms = limits->send_timeout_ms;
 }
 
 lg_gateway *lg_gateway_new(lg_settings *settings, const char *plugin_dir, lg_error *err)

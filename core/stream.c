@@ -693,7 +693,11 @@ static void lg_stream_on_event(struct bufferevent *bev, short what, void *arg)
 {
     lg_stream *stream = arg;
 
-    if (what & BEV_EVENT_ERROR)
+    if (what & BEV_EVENT_TIMEOUT)
+        LG_LOG_INFO(stream->cls->sink, "closing stream %llu from %s: it accepted no data for %lld ms "
+                    "(server.limits.send_timeout)",
+                    (unsigned long long)stream->id, stream->peer, (long long)stream->worker->settings->send_timeout_ms);
+    else if (what & BEV_EVENT_ERROR)
         LG_LOG_DEBUG(stream->cls->sink, "stream %llu from %s: connection error: %s", (unsigned long long)stream->id,
                      stream->peer, evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
     lg_stream_finish(stream);
@@ -704,7 +708,9 @@ static void lg_stream_on_heartbeat(evutil_socket_t fd, short what, void *arg)
     lg_stream *stream = arg;
     lg_buf out = LG_BUF_INIT;
 
-    if (stream->state != LG_STREAM_OPEN)
+    /* A heartbeat is for a silent stream; one whose data is still waiting
+     * for the client gains nothing from more bytes behind it. */
+    if (stream->state != LG_STREAM_OPEN || lg_stream_buffered(stream) > 0)
         return;
     if (lg_clock_monotonic_ms() - stream->last_write_ms < stream->heartbeat_ms)
         return;
@@ -731,6 +737,7 @@ lg_stream *lg_stream_open(lg_http_request *req, const lg_stream_class *cls, void
     lg_worker *worker = lg_http_request_context(req);
     char peer[sizeof(((lg_stream *)NULL)->peer)];
     atomic_size_t *open_connections;
+    struct timeval send_timeout;
     struct bufferevent *bev;
     lg_stream *stream;
 
@@ -765,6 +772,9 @@ lg_stream *lg_stream_open(lg_http_request *req, const lg_stream_class *cls, void
     if (stream->socket_bytes > LG_STREAM_SOCKET_BYTES)
         stream->socket_bytes = LG_STREAM_SOCKET_BYTES;
     bufferevent_setwatermark(stream->bev, EV_WRITE, stream->socket_bytes / 4, 0);
+    send_timeout.tv_sec = (time_t)(worker->settings->send_timeout_ms / 1000);
+    send_timeout.tv_usec = (suseconds_t)((worker->settings->send_timeout_ms % 1000) * 1000);
+    bufferevent_set_timeouts(stream->bev, NULL, &send_timeout);
     bufferevent_setcb(stream->bev, lg_stream_on_read, lg_stream_on_write, lg_stream_on_event, stream);
     bufferevent_enable(stream->bev, EV_READ | EV_WRITE);
 

@@ -28,6 +28,7 @@ typedef struct lg_worker_settings {
     size_t client_queue_bytes;
     size_t max_subscriptions;
     int64_t flush_timeout_ms; /* how long a closing stream may take to send what it has queued */
+    int64_t send_timeout_ms;  /* a stream without write progress for this long is closed */
 } lg_worker_settings;
 
 /* Counters a worker updates and /metrics reads from another thread. */

@@ -228,3 +228,38 @@ describe('slow clients', () => {
     assert.equal(cut, cutBefore + 1, 'one disconnect in /metrics');
   });
 });
+
+describe('send timeout', () => {
+  let livegate;
+
+  before(async () => {
+    livegate = await startLivegate({
+      config: CONFIG.replace('  limits:\n', '  limits:\n    send_timeout: 1s\n'),
+    });
+  });
+
+  after(async () => {
+    const { code } = await livegate.stop();
+    assert.equal(code, 0, `livegate exited with ${code}; output:\n${livegate.log()}`);
+  });
+
+  it('stalled client is cut after send_timeout', async (t) => {
+    const stalled = rawSubscriber(livegate.publicUrl, '/sse?channel=conflate.stuck', 0);
+    t.after(() => stalled.close());
+    const deadline = performance.now() + 1000 * SLOW;
+    while (await subscribers(livegate.adminUrl, 'conflate.stuck') === undefined && performance.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 20));
+
+    // Fill the kernel buffers so that writes stop making progress.
+    for (let n = 0; n < 3000; n++)
+      await publish(livegate.adminUrl, 'conflate.stuck', payload(n, `k${n % 50}`), { key: `k${n % 50}` });
+    const cutAt = performance.now() + 8000 * SLOW;
+    let open = 1;
+    while (open === 1 && performance.now() < cutAt) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      open = await subscribers(livegate.adminUrl, 'conflate.stuck');
+    }
+    assert.equal(open, 0, 'the stalled client is still subscribed');
+    assert.match(livegate.log(), /accepted no data for 1000 ms \(server\.limits\.send_timeout\)/);
+  });
+});
