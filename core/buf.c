@@ -100,6 +100,21 @@ static size_t lg_utf8_sequence_length(const unsigned char *s, size_t len)
     return need;
 }
 
+int lg_utf8_is_valid(const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0;
+
+    while (i < len) {
+        size_t seq = lg_utf8_sequence_length(p + i, len - i);
+
+        if (seq == 0)
+            return 0;
+        i += seq;
+    }
+    return 1;
+}
+
 void lg_buf_append_json_string(lg_buf *buf, const char *s, size_t len)
 {
     const unsigned char *p = (const unsigned char *)s;

@@ -23,6 +23,10 @@ void lg_buf_printf(lg_buf *buf, const char *fmt, ...) __attribute__((format(prin
  * valid UTF-8 are replaced by U+FFFD so the output is always valid JSON. */
 void lg_buf_append_json_string(lg_buf *buf, const char *s, size_t len);
 
+/* Return 1 when S of LEN bytes is valid UTF-8 (no overlong forms, no
+ * surrogates, nothing past U+10FFFF), else 0. */
+int lg_utf8_is_valid(const char *s, size_t len);
+
 /* Hand the bytes to the caller (who frees them) and reset BUF to empty. */
 char *lg_buf_steal(lg_buf *buf, size_t *len);
 void lg_buf_reset(lg_buf *buf);

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "admin.h"
@@ -82,6 +83,22 @@ static void lg_gateway_set_limits(lg_gateway *gateway)
     gateway->worker_settings.send_timeout_ms = limits->send_timeout_ms;
 }
 
+/* Return server.plugin_dir resolved. When it is the installed default and
+ * livegate is not installed, the build tree's modules/ is used instead. */
+static char *lg_gateway_default_plugin_dir(const lg_settings *settings)
+{
+    const char *configured = settings->server.plugin_dir;
+    struct stat st;
+
+    if (strcmp(configured, LG_PLUGIN_DIR) == 0 && stat(LG_PLUGIN_DIR, &st) < 0 &&
+        stat(LG_BUILD_PLUGIN_DIR, &st) == 0) {
+        LG_LOG_INFO("core", "%s does not exist; using the plugins of the build tree in %s", LG_PLUGIN_DIR,
+                    LG_BUILD_PLUGIN_DIR);
+        return lg_strdup(LG_BUILD_PLUGIN_DIR);
+    }
+    return lg_settings_resolve_path(settings, configured);
+}
+
 lg_gateway *lg_gateway_new(lg_settings *settings, const char *plugin_dir, lg_error *err)
 {
     lg_gateway *gateway = lg_calloc(1, sizeof(*gateway));
@@ -101,7 +118,7 @@ lg_gateway *lg_gateway_new(lg_settings *settings, const char *plugin_dir, lg_err
 
     /* A directory from the command line is relative to the working
      * directory, one from the file relative to the file. */
-    dir = plugin_dir != NULL ? lg_strdup(plugin_dir) : lg_settings_resolve_path(settings, settings->server.plugin_dir);
+    dir = plugin_dir != NULL ? lg_strdup(plugin_dir) : lg_gateway_default_plugin_dir(settings);
     lg_module_set_init(&gateway->modules, dir);
     free(dir);
     if (settings->server.web_root != NULL && settings->server.web_root[0] != '\0')

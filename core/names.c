@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "buf.h"
 #include "names.h"
 
 static int lg_channel_name_byte_ok(unsigned char c)
@@ -40,6 +41,8 @@ int lg_event_type_check(const char *type, lg_error *err)
         return lg_error_set(err, "event type is empty: omit it for a plain message");
     if (len > LG_EVENT_TYPE_MAX_BYTES)
         return lg_error_set(err, "event type is %zu bytes long, the maximum is %d", len, LG_EVENT_TYPE_MAX_BYTES);
+    if (!lg_utf8_is_valid(type, len))
+        return lg_error_set(err, "event type is not valid UTF-8");
 
     for (int i = 0; reserved[i] != NULL; i++) {
         if (strcmp(type, reserved[i]) == 0)
@@ -55,5 +58,7 @@ int lg_event_key_check(const char *key, lg_error *err)
 
     if (len > LG_EVENT_KEY_MAX_BYTES)
         return lg_error_set(err, "event key is %zu bytes long, the maximum is %d", len, LG_EVENT_KEY_MAX_BYTES);
+    if (!lg_utf8_is_valid(key, len))
+        return lg_error_set(err, "event key is not valid UTF-8");
     return 0;
 }

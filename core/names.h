@@ -14,13 +14,13 @@
  * digits and "._:-@/". Returns 0, or -1 with ERR naming the bad byte. */
 int lg_channel_name_check(const char *name, lg_error *err);
 
-/* Check an event type: 1 to LG_EVENT_TYPE_MAX_BYTES bytes, not one of the
+/* Check an event type: 1 to LG_EVENT_TYPE_MAX_BYTES bytes of UTF-8, not one of the
  * names the sinks reserve for notices ("reset", "gap", "subscribed",
  * "subscribe_error", "error"). Control bytes are allowed here and made harmless by each wire
  * format: the SSE encoder drops CR, LF and NUL from the "event:" field. */
 int lg_event_type_check(const char *type, lg_error *err);
 
-/* Check an event key: up to LG_EVENT_KEY_MAX_BYTES bytes. */
+/* Check an event key: up to LG_EVENT_KEY_MAX_BYTES bytes of UTF-8. */
 int lg_event_key_check(const char *key, lg_error *err);
 
 #endif

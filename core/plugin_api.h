@@ -16,6 +16,7 @@
 #include "format.h"
 #include "http.h"
 #include "log.h"
+#include "names.h"
 #include "options.h"
 #include "stream.h"
 

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "alloc.h"
@@ -160,7 +161,7 @@ const lg_option lg_server_options[] = {
      .type = LG_OPT_STRING,
      .offset = offsetof(lg_server_settings, listen),
      .default_value = "127.0.0.1:8080",
-     .description = "Address of the public listener (SSE, WebSocket, dashboard), HOST:PORT; port 0 picks a "
+     .description = "Address of the public listener (event streams and the dashboard), HOST:PORT; port 0 picks a "
                     "free port."},
     {.name = "workers",
      .type = LG_OPT_INT,
@@ -427,6 +428,32 @@ static int lg_settings_check_log_file(lg_settings *settings, lg_error *err)
                         strerror(errno));
 }
 
+/* Check that server.web_root, when set, is a directory, so that a typo is
+ * caught by -t instead of turning every page into a 404. */
+static int lg_settings_check_web_root(lg_settings *settings, lg_error *err)
+{
+    static const char *const path[] = {"server", "web_root", NULL};
+    const char *root = settings->server.web_root;
+    char where[512];
+    struct stat st;
+    char *resolved;
+    int rc = 0;
+
+    if (root == NULL || root[0] == '\0')
+        return 0;
+
+    resolved = lg_settings_resolve_path(settings, root);
+    lg_settings_position(settings->doc->root, path, where, sizeof(where));
+    if (stat(resolved, &st) < 0)
+        rc = lg_error_set(err, "%s: cannot use server.web_root %s: %s (point it at the dashboard, web/dashboard-v0 "
+                               "in the source tree, or leave it unset to serve no pages)",
+                          where, resolved, strerror(errno));
+    else if (!S_ISDIR(st.st_mode))
+        rc = lg_error_set(err, "%s: server.web_root %s is not a directory", where, resolved);
+    free(resolved);
+    return rc;
+}
+
 static lg_settings *lg_settings_parse(lg_conf_doc *doc, const char *path, char *base_dir, lg_error *err)
 {
     static const char *const ignored[] = {"sources", "sinks", NULL};
@@ -452,11 +479,25 @@ static lg_settings *lg_settings_parse(lg_conf_doc *doc, const char *path, char *
         goto fail;
     if (lg_settings_check_log_file(settings, err) < 0)
         goto fail;
+    if (lg_settings_check_web_root(settings, err) < 0)
+        goto fail;
     return settings;
 
 fail:
     lg_settings_free(settings);
     return NULL;
+}
+
+/* Directory that the embedded default config's relative paths start from:
+ * the installed conf/ when livegate is installed, else the source tree's,
+ * so that an uninstalled build runs without -c too. */
+static const char *lg_settings_embedded_base(void)
+{
+    struct stat st;
+
+    if (stat(LG_DATA_DIR "/conf", &st) == 0 && S_ISDIR(st.st_mode))
+        return LG_DATA_DIR "/conf";
+    return LG_SOURCE_CONF_DIR;
 }
 
 lg_settings *lg_settings_load(const char *path, lg_error *err)
@@ -466,7 +507,7 @@ lg_settings *lg_settings_load(const char *path, lg_error *err)
 
     if (path == NULL) {
         doc = lg_conf_load_string(LG_EMBEDDED_NAME, lg_default_config, lg_default_config_len, err);
-        base_dir = lg_strdup(LG_DATA_DIR "/conf");
+        base_dir = lg_strdup(lg_settings_embedded_base());
     } else {
         doc = lg_conf_load_file(path, err);
         base_dir = lg_settings_dirname(path);

@@ -216,6 +216,12 @@ static void lg_sse_handle(lg_http_request *req, void *arg)
     double rate;
     lg_error err;
 
+    /* GET routes also answer HEAD, which has no body to stream. */
+    if (strcmp(lg_http_request_method(req), "HEAD") == 0) {
+        lg_http_add_header(req, "Allow", "GET");
+        lg_http_respond_error(req, 405, "HEAD cannot open an event stream: use GET");
+        return;
+    }
     if (!lg_sse_check_origin(sse, req, &allow_origin)) {
         lg_http_respond_error(req, 403, "origin '%s' may not open streams: add it to the sse sink's cors_origins",
                               lg_http_request_header(req, "Origin"));

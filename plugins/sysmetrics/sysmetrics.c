@@ -316,6 +316,8 @@ static int check_config(const sysmetrics_config *config, lg_error *err)
 
     if (config->channel_prefix == NULL || config->channel_prefix[0] == '\0')
         return lg_error_set(err, "channel_prefix is empty: set it to a channel name prefix such as \"system\"");
+    if (lg_channel_name_check(config->channel_prefix, err) < 0)
+        return lg_error_prefix(err, "invalid channel_prefix '%s'", config->channel_prefix);
     if (config->proc_root == NULL || config->proc_root[0] == '\0')
         return lg_error_set(err, "proc_root is empty: set it to the procfs directory, normally \"/proc\"");
     if (stat(config->proc_root, &st) < 0)

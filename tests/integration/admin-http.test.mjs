@@ -125,6 +125,8 @@ describe('admin API and HTTP limits', () => {
       ['/api/channels/bad%20name/events', 'x', 400, /invalid channel name/],
       ['/api/channels/ok.a/events', '', 400, /body is empty/],
       ['/api/channels/ok.a/events?type=reset', 'x', 400, /reserved/],
+      ['/api/channels/ok.a/events?type=%ff%fe', 'x', 400, /not valid UTF-8/],
+      ['/api/channels/ok.a/events?key=%c0%af', 'x', 400, /not valid UTF-8/],
       ['/api/channels/ok.a/nothing', 'x', 404, /events/],
       ['/api/channels/ok.a/events', 'x'.repeat(5000), 413, /.+/],
     ];
@@ -211,6 +213,13 @@ describe('admin API and HTTP limits', () => {
     const stream = await openSse(`${livegate.publicUrl}/sse?channel=after.404`);
     assert.equal(stream.status, 200);
     stream.close();
+  });
+
+  it('HEAD on /sse gets 405', async () => {
+    const response = await fetch(`${livegate.publicUrl}/sse?channel=a`, { method: 'HEAD' });
+    assert.equal(response.status, 405);
+    const stats = await (await fetch(`${livegate.adminUrl}/api/stats`)).json();
+    assert.equal(stats.connections.sse, 0);
   });
 
   it('POST to /sse gets 405', async () => {

@@ -187,6 +187,24 @@ sinks:
     }
   });
 
+  it('missing web_root is rejected', async () => {
+    const result = await checkConfig('server:\n  web_root: /nonexistent/livegate-web\n');
+
+    assertConfigError(result, 2, 13, ['server.web_root', '/nonexistent/livegate-web', 'No such file or directory']);
+  });
+
+  it('web_root that is a file is rejected', async () => {
+    const result = await checkConfig('server:\n  web_root: /etc/passwd\n');
+
+    assertConfigError(result, 2, 13, ['/etc/passwd is not a directory']);
+  });
+
+  it('bad sysmetrics channel_prefix is rejected', async () => {
+    const result = await checkConfig('sources:\n  - name: host\n    type: sysmetrics\n    channel_prefix: "bad prefix"\n');
+
+    assertConfigError(result, 2, 5, ["invalid channel_prefix 'bad prefix'"]);
+  });
+
   it('second instance on the same port fails', async () => {
     const port = await freePort();
     const config = `server:\n  listen: 127.0.0.1:${port}\n  admin:\n    listen: 127.0.0.1:0\nsinks:\n  - type: sse\n`;
