@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -301,8 +302,11 @@ static void lg_gateway_on_signal(evutil_socket_t signum, short what, void *arg)
     lg_gateway *gateway = arg;
 
     if (signum == SIGHUP) {
-        if (lg_log_reopen() < 0)
+        if (lg_log_reopen() < 0) {
+            /* The old file may be gone, so say it on standard error too. */
+            fprintf(stderr, "livegate: SIGHUP: cannot reopen the log file: %s\n", strerror(errno));
             LG_LOG_ERROR("core", "SIGHUP: cannot reopen the log file: %s", strerror(errno));
+        }
         else
             LG_LOG_INFO("core", "SIGHUP: log file reopened");
         return;

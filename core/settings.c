@@ -454,9 +454,47 @@ static int lg_settings_check_web_root(lg_settings *settings, lg_error *err)
     return rc;
 }
 
+/* Return the top-level keys the option table does not read: "sources",
+ * "sinks", and extension keys starting with "x-", which hold YAML anchors
+ * for reuse elsewhere in the file. The array is NULL-terminated; free it. */
+static const char **lg_settings_ignored_keys(const lg_conf_node *root)
+{
+    const char **keys = lg_calloc(root->count + 3, sizeof(*keys));
+    size_t count = 0;
+
+    keys[count++] = "sources";
+    keys[count++] = "sinks";
+    for (size_t i = 0; i < root->count; i++) {
+        if (strncmp(root->pairs[i].key, "x-", 2) == 0)
+            keys[count++] = root->pairs[i].key;
+    }
+    return keys;
+}
+
+/* Check that the admin token can be sent in a header: printable ASCII
+ * without spaces, so that it can ever match. */
+static int lg_settings_check_token(const lg_settings *settings, lg_error *err)
+{
+    static const char *const path[] = {"server", "admin", "token", NULL};
+    const char *token = settings->server.admin.token;
+    char where[512];
+
+    if (token == NULL)
+        return 0;
+    for (const char *p = token; *p != '\0'; p++) {
+        if (*p <= ' ' || *p > '~') {
+            lg_settings_position(settings->doc->root, path, where, sizeof(where));
+            return lg_error_set(err, "%s: server.admin.token contains a space or a byte that is not printable "
+                                     "ASCII, so no Authorization header could carry it",
+                                where);
+        }
+    }
+    return 0;
+}
+
 static lg_settings *lg_settings_parse(lg_conf_doc *doc, const char *path, char *base_dir, lg_error *err)
 {
-    static const char *const ignored[] = {"sources", "sinks", NULL};
+    const char **ignored = lg_settings_ignored_keys(doc->root);
     lg_settings *settings = lg_calloc(1, sizeof(*settings));
     lg_settings_root root = {0};
     int rc;
@@ -466,6 +504,7 @@ static lg_settings *lg_settings_parse(lg_conf_doc *doc, const char *path, char *
     settings->base_dir = base_dir;
 
     rc = lg_options_parse(lg_root_options, doc->root, &root, ignored, "", err);
+    free(ignored);
     settings->server = root.server;
     settings->channels = root.channels;
     if (rc < 0)
@@ -480,6 +519,8 @@ static lg_settings *lg_settings_parse(lg_conf_doc *doc, const char *path, char *
     if (lg_settings_check_log_file(settings, err) < 0)
         goto fail;
     if (lg_settings_check_web_root(settings, err) < 0)
+        goto fail;
+    if (lg_settings_check_token(settings, err) < 0)
         goto fail;
     return settings;
 

@@ -187,6 +187,24 @@ sinks:
     }
   });
 
+  it('x- keys hold anchors for reuse', async () => {
+    const result = await checkConfig(`x-history: &history
+  length: 7
+channels:
+  - match: "*"
+    history: *history
+`);
+
+    assertValid(result);
+  });
+
+  it('token with a space is rejected', async () => {
+    const result = await checkConfig('server:\n  admin:\n    token: "two words"\n');
+
+    assertConfigError(result, 3, 12, ['server.admin.token contains a space']);
+    assert.doesNotMatch(result.stderr, /two words/);
+  });
+
   it('missing web_root is rejected', async () => {
     const result = await checkConfig('server:\n  web_root: /nonexistent/livegate-web\n');
 
