@@ -45,9 +45,9 @@ typedef struct lg_pacer {
     void *arg;
 } lg_pacer;
 
-/* Set up PACER. Past MAX_KEYS keys the idle key sent longest ago is
- * forgotten; past MAX_HELD_BYTES held frames everything held is released at
- * once, which bounds memory at the price of one burst above the rate. */
+/* Set up PACER. Past MAX_KEYS keys, the idle key sent longest ago is
+ * forgotten. Past MAX_HELD_BYTES of held frames, everything held is released
+ * at once: memory stays bounded at the price of one burst above the rate. */
 void lg_pacer_init(lg_pacer *pacer, size_t max_keys, size_t max_held_bytes, lg_pacer_emit_fn emit,
                    lg_pacer_drop_fn drop, void *arg);
 
