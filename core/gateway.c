@@ -82,6 +82,8 @@ static void lg_gateway_set_limits(lg_gateway *gateway)
     gateway->worker_settings.max_subscriptions = (size_t)limits->max_subscriptions;
     gateway->worker_settings.flush_timeout_ms = gateway->settings->server.shutdown_timeout_ms;
     gateway->worker_settings.send_timeout_ms = limits->send_timeout_ms;
+    lg_address_limit_init(&gateway->address_limit, (size_t)limits->max_streams_per_address);
+    gateway->worker_settings.address_limit = &gateway->address_limit;
 }
 
 /* Return server.plugin_dir resolved. When it is the installed default and
@@ -391,6 +393,8 @@ void lg_gateway_free(lg_gateway *gateway)
     lg_gateway_free_instances(gateway->sinks, gateway->sink_count);
     lg_module_set_clear(&gateway->modules);
     lg_format_reset();
+    if (gateway->worker_settings.address_limit != NULL)
+        lg_address_limit_destroy(&gateway->address_limit);
 
     for (size_t i = 0; i < sizeof(gateway->signals) / sizeof(gateway->signals[0]); i++) {
         if (gateway->signals[i] != NULL)

@@ -8,6 +8,7 @@
 
 #include <event2/event.h>
 
+#include "address_limit.h"
 #include "error.h"
 #include "http.h"
 #include "hub.h"
@@ -40,6 +41,7 @@ typedef struct lg_gateway {
     lg_worker **workers;
     size_t worker_count;
     lg_worker_settings worker_settings;
+    lg_address_limit address_limit;
     lg_http_server *admin;
 
     char public_address[LG_ADDRESS_BYTES];

@@ -1,5 +1,6 @@
 # gateway.mk: the core's channel, thread, stream, admin and lifecycle sources, included by Makefile.am.
 libcore_la_SOURCES += \
+	core/address_limit.c core/address_limit.h \
 	core/admin.c core/admin.h \
 	core/channel.c core/channel.h \
 	core/gateway.c core/gateway.h \

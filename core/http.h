@@ -95,6 +95,7 @@ const char *lg_http_request_header(const lg_http_request *req, const char *name)
 const char *lg_http_request_peer(const lg_http_request *req);  /* "HOST:PORT" of the client */
 const void *lg_http_request_body(const lg_http_request *req, size_t *len);
 struct event_base *lg_http_request_base(const lg_http_request *req);
+int lg_http_request_is_http_1_0(const lg_http_request *req); /* 1 for HTTP/1.0 requests */
 
 /* The server's private data of the thread (set with lg_http_server_set_context). */
 void *lg_http_request_context(const lg_http_request *req);

@@ -337,6 +337,11 @@ const char *lg_http_request_path(const lg_http_request *req)
     return req->path ? req->path : "";
 }
 
+int lg_http_request_is_http_1_0(const lg_http_request *req)
+{
+    return req->http_1_0;
+}
+
 const char *lg_http_request_query(const lg_http_request *req)
 {
     return req->query ? req->query : "";

@@ -33,6 +33,7 @@ typedef struct lg_limit_settings {
     int64_t request_timeout_ms;
     int64_t client_queue_bytes;
     int64_t send_timeout_ms;
+    int64_t max_streams_per_address;
     int64_t max_channels;
     int64_t max_subscriptions;
 } lg_limit_settings;

@@ -8,6 +8,7 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 
+#include "address_limit.h"
 #include "alloc.h"
 #include "clock.h"
 #include "hashmap.h"
@@ -747,9 +748,18 @@ lg_stream *lg_stream_open(lg_http_request *req, const lg_stream_class *cls, void
     }
 
     snprintf(peer, sizeof(peer), "%s", lg_http_request_peer(req));
-    bev = lg_http_detach(req, &open_connections);
-    if (bev == NULL)
+    if (lg_address_limit_acquire(worker->settings->address_limit, peer) < 0) {
+        LG_LOG_WARN(cls->sink, "rejected stream from %s: %zu streams from that address "
+                    "(server.limits.max_streams_per_address)", peer, worker->settings->address_limit->max);
+        lg_http_respond_error(req, 429, "too many streams from your address: the limit is %zu",
+                              worker->settings->address_limit->max);
         return NULL;
+    }
+    bev = lg_http_detach(req, &open_connections);
+    if (bev == NULL) {
+        lg_address_limit_release(worker->settings->address_limit, peer);
+        return NULL;
+    }
 
     stream = lg_calloc(1, sizeof(*stream));
     memcpy(stream->peer, peer, sizeof(peer));
@@ -782,6 +792,12 @@ lg_stream *lg_stream_open(lg_http_request *req, const lg_stream_class *cls, void
     atomic_fetch_add_explicit(&worker->stats.streams_total[cls->format], 1, memory_order_relaxed);
     LG_LOG_DEBUG(cls->sink, "stream %llu opened from %s", (unsigned long long)stream->id, stream->peer);
     return stream;
+}
+
+void lg_stream_process_input(lg_stream *stream)
+{
+    if (evbuffer_get_length(bufferevent_get_input(stream->bev)) > 0)
+        lg_stream_on_read(stream->bev, stream);
 }
 
 void lg_stream_write(lg_stream *stream, const void *data, size_t len)
@@ -882,6 +898,7 @@ static void lg_stream_free(lg_stream *stream)
     evbuffer_remove_cb(bufferevent_get_output(stream->bev), lg_stream_output_changed, stream);
     bufferevent_free(stream->bev);
     lg_http_release_connection(stream->open_connections);
+    lg_address_limit_release(worker->settings->address_limit, stream->peer);
     stream->output_bytes = 0;
     lg_stream_report_bytes(stream);
 
@@ -937,6 +954,11 @@ size_t lg_stream_open_count(const lg_worker *worker)
             count++;
     }
     return count;
+}
+
+struct event_base *lg_stream_base(const lg_stream *stream)
+{
+    return stream->worker->base;
 }
 
 void *lg_stream_context(const lg_stream *stream)

@@ -56,8 +56,13 @@ typedef struct lg_stream_class {
 /* Take over the connection of REQ (see lg_http_detach) as a stream of CLS.
  * CTX is passed to the callbacks. Returns the stream, or NULL when no stream
  * could be opened: the worker is shutting down (REQ has been answered with
- * 503) or the client has already gone. Either way REQ is finished. */
+ * 503), the client's address has server.limits.max_streams_per_address
+ * streams (429), or the client has already gone. Either way REQ is finished. */
 lg_stream *lg_stream_open(lg_http_request *req, const lg_stream_class *cls, void *ctx);
+
+/* Hand bytes that are already buffered (sent by the client right after its
+ * request) to the class's on_input, as if they had just arrived. */
+void lg_stream_process_input(lg_stream *stream);
 
 /* Queue raw bytes (response head, control frames) ahead of later events. */
 void lg_stream_write(lg_stream *stream, const void *data, size_t len);
@@ -102,6 +107,7 @@ void lg_stream_set_heartbeat(lg_stream *stream, int64_t interval_ms);
 void lg_stream_close(lg_stream *stream, int flush);
 
 void *lg_stream_context(const lg_stream *stream);
+struct event_base *lg_stream_base(const lg_stream *stream);
 const char *lg_stream_peer(const lg_stream *stream);
 uint64_t lg_stream_id(const lg_stream *stream);
 

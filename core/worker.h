@@ -18,6 +18,7 @@
 #include "rules.h"
 
 struct lg_hub;
+struct lg_address_limit;
 struct lg_stream;
 struct lg_local_channel;
 
@@ -29,6 +30,7 @@ typedef struct lg_worker_settings {
     size_t max_subscriptions;
     int64_t flush_timeout_ms; /* how long a closing stream may take to send what it has queued */
     int64_t send_timeout_ms;  /* a stream without write progress for this long is closed */
+    struct lg_address_limit *address_limit;
 } lg_worker_settings;
 
 /* Counters a worker updates and /metrics reads from another thread. */

@@ -1,0 +1,10 @@
+# websocket.mk: the WebSocket sink module and its unit test, included by Makefile.am.
+pkglib_LTLIBRARIES += plugins/websocket/websocket.la
+plugins_websocket_websocket_la_SOURCES = \
+	plugins/websocket/websocket.c \
+	plugins/websocket/ws_conn.c plugins/websocket/ws_conn.h \
+	plugins/websocket/ws_handshake.c plugins/websocket/ws_handshake.h \
+	plugins/websocket/ws_message.c plugins/websocket/ws_message.h \
+	plugins/websocket/ws_protocol.c plugins/websocket/ws_protocol.h
+plugins_websocket_websocket_la_LDFLAGS = $(MODULE_LINK_FLAGS) -export-symbols-regex '^livegate_plugin$$'
+plugins_websocket_websocket_la_LIBADD = $(WSLAY_LIBS) $(OPENSSL_LIBS) $(JANSSON_LIBS)
