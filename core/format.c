@@ -10,6 +10,7 @@
 typedef struct lg_format {
     const char *name;
     lg_format_encode_fn encode;
+    void *ctx;
 } lg_format;
 
 /* Filled by sinks' init on the main thread before any worker starts, and
@@ -17,7 +18,7 @@ typedef struct lg_format {
 static lg_format lg_formats[LG_FORMAT_MAX];
 static int lg_format_used;
 
-int lg_format_register(const char *name, lg_format_encode_fn encode, lg_error *err)
+int lg_format_register(const char *name, lg_format_encode_fn encode, void *ctx, lg_error *err)
 {
     for (int i = 0; i < lg_format_used; i++) {
         if (strcmp(lg_formats[i].name, name) == 0)
@@ -29,6 +30,7 @@ int lg_format_register(const char *name, lg_format_encode_fn encode, lg_error *e
 
     lg_formats[lg_format_used].name = name;
     lg_formats[lg_format_used].encode = encode;
+    lg_formats[lg_format_used].ctx = ctx;
     return lg_format_used++;
 }
 
@@ -48,7 +50,7 @@ void lg_format_encode_all(lg_event *event)
 
     for (int i = 0; i < lg_format_used; i++) {
         lg_buf_reset(&out);
-        lg_formats[i].encode(event, &out);
+        lg_formats[i].encode(event, &out, lg_formats[i].ctx);
         event->encoded[i].data = lg_buf_steal(&out, &event->encoded[i].len);
     }
     lg_buf_free(&out);

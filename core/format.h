@@ -7,14 +7,15 @@
 #include "event.h"
 
 /* Encode EVENT into OUT (empty on entry). Runs on the channel thread, once
- * per event; the bytes are then shared by every subscriber. */
-typedef void (*lg_format_encode_fn)(const lg_event *event, lg_buf *out);
+ * per event; the bytes are then shared by every subscriber. CTX is the
+ * pointer given at registration. */
+typedef void (*lg_format_encode_fn)(const lg_event *event, lg_buf *out, void *ctx);
 
 /* Register format NAME. Call from a sink's init, before threads start.
  * Registering the same name again returns the existing id. Returns the
  * format id (0 <= id < LG_FORMAT_MAX), or -1 with ERR set when the table is
  * full. */
-int lg_format_register(const char *name, lg_format_encode_fn encode, lg_error *err);
+int lg_format_register(const char *name, lg_format_encode_fn encode, void *ctx, lg_error *err);
 
 /* Number of registered formats. */
 int lg_format_count(void);

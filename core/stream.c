@@ -803,6 +803,11 @@ void lg_stream_process_input(lg_stream *stream)
 void lg_stream_write(lg_stream *stream, const void *data, size_t len)
 {
     lg_stream_queue_raw(stream, data, len);
+
+    /* Replies to the client's own messages and timer frames are not part of
+     * a batch from the hub, so they move to the socket now; the socket is
+     * still written once per loop turn. */
+    lg_stream_pump(stream);
 }
 
 void lg_stream_set_heartbeat(lg_stream *stream, int64_t interval_ms)

@@ -64,7 +64,8 @@ lg_stream *lg_stream_open(lg_http_request *req, const lg_stream_class *cls, void
  * request) to the class's on_input, as if they had just arrived. */
 void lg_stream_process_input(lg_stream *stream);
 
-/* Queue raw bytes (response head, control frames) ahead of later events. */
+/* Queue raw bytes (response head, control frames) ahead of later events,
+ * and hand what fits to the socket at once. */
 void lg_stream_write(lg_stream *stream, const void *data, size_t len);
 
 /* Check that CHANNEL may be subscribed: a valid name matched by a channel

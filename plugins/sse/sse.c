@@ -60,6 +60,11 @@ static const lg_option lg_sse_options[] = {
     {0},
 };
 
+static void lg_sse_encode_event_cb(const lg_event *event, lg_buf *out, void *ctx)
+{
+    lg_sse_encode_event(event, out);
+}
+
 static void lg_sse_encode_notice_cb(const lg_notice *notice, lg_buf *out, void *ctx)
 {
     lg_sse_encode_notice(notice, out);
@@ -268,7 +273,7 @@ static int lg_sse_init(lg_instance *instance, void *config, lg_error *err)
     if (cfg->path == NULL || cfg->path[0] != '/')
         return lg_error_set(err, "option 'path' must start with '/', got '%s'", cfg->path != NULL ? cfg->path : "");
 
-    format = lg_format_register("sse", lg_sse_encode_event, err);
+    format = lg_format_register("sse", lg_sse_encode_event_cb, NULL, err);
     if (format < 0)
         return -1;
 

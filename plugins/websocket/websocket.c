@@ -7,6 +7,7 @@
 
 #include "plugin_api.h"
 #include "ws_conn.h"
+#include "ws_deflate.h"
 #include "ws_handshake.h"
 #include "ws_message.h"
 
@@ -14,6 +15,7 @@ typedef struct lg_ws_sink {
     lg_instance *instance;
     lg_ws_config *config;
     lg_stream_class stream_class;
+    lg_stream_class deflate_class; /* for clients that negotiated permessage-deflate */
     lg_stream_class echo_class;
 } lg_ws_sink;
 
@@ -78,6 +80,19 @@ static const lg_option lg_ws_options[] = {
      .max = 1000000,
      .description = "Invalid messages (bad JSON, unknown op, refused subscription) a connection may send; the "
                     "next one closes it with 1008. 0 never closes."},
+    {.name = "deflate",
+     .type = LG_OPT_BOOL,
+     .offset = offsetof(lg_ws_config, deflate),
+     .default_value = "false",
+     .description = "Offer permessage-deflate (RFC 7692, without context takeover so that one compressed "
+                    "frame serves every client). It costs CPU per event; see docs/benchmarks.md."},
+    {.name = "deflate_threshold",
+     .type = LG_OPT_SIZE,
+     .offset = offsetof(lg_ws_config, deflate_threshold_bytes),
+     .default_value = "256",
+     .min = 0,
+     .max = 1073741824,
+     .description = "Messages shorter than this are sent uncompressed even when deflate is on."},
     {.name = "max_channels",
      .type = LG_OPT_INT,
      .offset = offsetof(lg_ws_config, max_channels),
@@ -147,7 +162,7 @@ static int lg_ws_check(lg_ws_sink *sink, lg_http_request *req)
     return 0;
 }
 
-static void lg_ws_write_switch(lg_stream *stream, const char *key, const char *subprotocol)
+static void lg_ws_write_switch(lg_stream *stream, const char *key, const char *subprotocol, int deflate)
 {
     char accept[LG_WS_ACCEPT_BYTES];
     lg_buf head = LG_BUF_INIT;
@@ -162,6 +177,8 @@ static void lg_ws_write_switch(lg_stream *stream, const char *key, const char *s
                   accept);
     if (subprotocol != NULL)
         lg_buf_printf(&head, "Sec-WebSocket-Protocol: %s\r\n", subprotocol);
+    if (deflate)
+        lg_buf_append_str(&head, "Sec-WebSocket-Extensions: " LG_WS_DEFLATE_RESPONSE "\r\n");
     lg_buf_append_str(&head, "\r\n");
     lg_stream_write(stream, head.data, head.len);
     lg_buf_free(&head);
@@ -169,20 +186,24 @@ static void lg_ws_write_switch(lg_stream *stream, const char *key, const char *s
 
 static void lg_ws_upgrade(lg_ws_sink *sink, lg_http_request *req, int echo)
 {
-    const lg_stream_class *cls = echo ? &sink->echo_class : &sink->stream_class;
+    const lg_stream_class *cls;
     const char *subprotocol;
     lg_ws_conn *conn;
     lg_stream *stream;
+    int deflate;
     char *key;
 
     if (lg_ws_check(sink, req) < 0)
         return;
 
+    deflate = sink->config->deflate && lg_ws_deflate_offered(lg_http_request_header(req, "Sec-WebSocket-Extensions"));
+    cls = echo ? &sink->echo_class : deflate ? &sink->deflate_class : &sink->stream_class;
+
     /* Header strings belong to the request, which opening the stream frees. */
     key = lg_strdup(lg_http_request_header(req, "Sec-WebSocket-Key"));
     subprotocol = lg_ws_choose_subprotocol(lg_http_request_header(req, "Sec-WebSocket-Protocol"),
                                            &sink->config->subprotocols);
-    conn = lg_ws_conn_new(sink->config, lg_instance_scope(sink->instance), echo);
+    conn = lg_ws_conn_new(sink->config, lg_instance_scope(sink->instance), echo, deflate);
     stream = lg_stream_open(req, cls, conn);
     if (stream == NULL) {
         lg_ws_conn_free(conn);
@@ -190,7 +211,7 @@ static void lg_ws_upgrade(lg_ws_sink *sink, lg_http_request *req, int echo)
         return;
     }
 
-    lg_ws_write_switch(stream, key, subprotocol);
+    lg_ws_write_switch(stream, key, subprotocol, deflate);
     free(key);
     lg_ws_conn_attach(conn, stream);
 }
@@ -203,6 +224,18 @@ static void lg_ws_handle(lg_http_request *req, void *arg)
 static void lg_ws_handle_echo(lg_http_request *req, void *arg)
 {
     lg_ws_upgrade(arg, req, 1);
+}
+
+static void lg_ws_encode_event_cb(const lg_event *event, lg_buf *out, void *ctx)
+{
+    lg_ws_encode_event(event, out);
+}
+
+static void lg_ws_encode_event_deflate_cb(const lg_event *event, lg_buf *out, void *ctx)
+{
+    const lg_ws_config *config = ctx;
+
+    lg_ws_encode_event_deflate(event, (size_t)config->deflate_threshold_bytes, out);
 }
 
 static void lg_ws_encode_notice_cb(const lg_notice *notice, lg_buf *out, void *ctx)
@@ -232,7 +265,7 @@ static int lg_ws_init(lg_instance *instance, void *config, lg_error *err)
 
     if (lg_ws_check_config(cfg, err) < 0)
         return -1;
-    format = lg_format_register("websocket", lg_ws_encode_event, err);
+    format = lg_format_register("websocket", lg_ws_encode_event_cb, NULL, err);
     if (format < 0)
         return -1;
 
@@ -249,6 +282,16 @@ static int lg_ws_init(lg_instance *instance, void *config, lg_error *err)
     };
     sink->echo_class = sink->stream_class;
     sink->echo_class.sink = "websocket-echo";
+    sink->deflate_class = sink->stream_class;
+    if (cfg->deflate) {
+        /* Registered only when enabled, since every event is encoded in
+         * every registered format. */
+        sink->deflate_class.format = lg_format_register("websocket-deflate", lg_ws_encode_event_deflate_cb, cfg, err);
+        if (sink->deflate_class.format < 0) {
+            free(sink);
+            return -1;
+        }
+    }
     lg_instance_set_data(instance, sink);
 
     lg_instance_add_route(instance, "GET", cfg->path, 0, lg_ws_handle, sink);

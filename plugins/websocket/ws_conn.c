@@ -8,6 +8,7 @@
 #include <wslay/wslay.h>
 
 #include "ws_conn.h"
+#include "ws_deflate.h"
 #include "ws_message.h"
 #include "ws_protocol.h"
 
@@ -22,6 +23,7 @@ struct lg_ws_conn {
     const lg_ws_config *config;
     const char *scope;
     int echo;
+    int deflate;
     lg_stream *stream;
     wslay_event_context_ptr wslay;
 
@@ -29,6 +31,7 @@ struct lg_ws_conn {
 
     lg_buf message; /* the data message being assembled */
     uint8_t message_opcode;
+    int message_compressed;
     int in_data_frame;
 
     unsigned errors;
@@ -83,6 +86,7 @@ static void lg_ws_on_frame_start(wslay_event_context_ptr wslay, const struct wsl
     if (arg->opcode != LG_WS_CONTINUATION) {
         lg_buf_reset(&conn->message);
         conn->message_opcode = arg->opcode;
+        conn->message_compressed = (arg->rsv & WSLAY_RSV1_BIT) != 0;
     }
     if (conn->message.len + arg->payload_length > (uint64_t)conn->config->max_message_bytes)
         lg_ws_conn_close(conn, LG_WS_CLOSE_TOO_BIG, "message too big");
@@ -167,13 +171,12 @@ static void lg_ws_do_ping(lg_ws_conn *conn, const lg_ws_command *cmd)
     lg_buf_free(&json);
 }
 
-static void lg_ws_handle_command(lg_ws_conn *conn)
+static void lg_ws_handle_command(lg_ws_conn *conn, const lg_buf *message)
 {
     lg_ws_command cmd;
     lg_error err;
 
-    if (lg_ws_parse_command(conn->message.data, conn->message.len, (size_t)conn->config->max_channels, &cmd, &err) <
-        0) {
+    if (lg_ws_parse_command(message->data, message->len, (size_t)conn->config->max_channels, &cmd, &err) < 0) {
         lg_ws_reject(conn, NULL, err.message);
         return;
     }
@@ -192,11 +195,50 @@ static void lg_ws_handle_command(lg_ws_conn *conn)
     lg_ws_command_free(&cmd);
 }
 
-static void lg_ws_echo(lg_ws_conn *conn)
+/* Send MESSAGE back, compressed when the connection negotiated it and the
+ * message is large enough. */
+static void lg_ws_echo(lg_ws_conn *conn, const lg_buf *message)
 {
-    struct wslay_event_msg msg = {conn->message_opcode, (const uint8_t *)conn->message.data, conn->message.len};
+    struct wslay_event_msg msg = {conn->message_opcode, (const uint8_t *)message->data, message->len};
+    lg_buf packed = LG_BUF_INIT;
 
-    wslay_event_queue_msg(conn->wslay, &msg);
+    if (conn->deflate && message->len >= (size_t)conn->config->deflate_threshold_bytes &&
+        lg_ws_deflate(message->data, message->len, &packed) == 0) {
+        msg.msg = (const uint8_t *)packed.data;
+        msg.msg_length = packed.len;
+        wslay_event_queue_msg_ex(conn->wslay, &msg, WSLAY_RSV1_BIT);
+    } else {
+        wslay_event_queue_msg(conn->wslay, &msg);
+    }
+    lg_buf_free(&packed);
+}
+
+/* Inflate a compressed message into OUT and check its UTF-8, which wslay
+ * cannot do on compressed bytes. Returns 0, or -1 after starting a close. */
+static int lg_ws_unpack(lg_ws_conn *conn, lg_buf *out)
+{
+    lg_error err;
+
+    if (lg_ws_inflate(conn->message.data, conn->message.len, (size_t)conn->config->max_message_bytes, out, &err) < 0) {
+        lg_ws_conn_close(conn, strstr(err.message, "more than") != NULL ? LG_WS_CLOSE_TOO_BIG : LG_WS_CLOSE_INVALID_DATA,
+                         err.message);
+        return -1;
+    }
+    if (conn->message_opcode == LG_WS_TEXT && !lg_utf8_is_valid(out->data, out->len)) {
+        lg_ws_conn_close(conn, LG_WS_CLOSE_INVALID_DATA, "invalid UTF-8");
+        return -1;
+    }
+    return 0;
+}
+
+static void lg_ws_dispatch(lg_ws_conn *conn, uint8_t opcode, const lg_buf *message)
+{
+    if (conn->echo)
+        lg_ws_echo(conn, message);
+    else if (opcode == LG_WS_BINARY)
+        lg_ws_reject(conn, NULL, "binary messages are not supported: send JSON commands as text");
+    else
+        lg_ws_handle_command(conn, message);
 }
 
 /* A whole message arrived. wslay answers pings and close frames itself and
@@ -219,12 +261,15 @@ static void lg_ws_on_message(wslay_event_context_ptr wslay, const struct wslay_e
         return;
     }
 
-    if (conn->echo)
-        lg_ws_echo(conn);
-    else if (arg->opcode == LG_WS_BINARY)
-        lg_ws_reject(conn, NULL, "binary messages are not supported: send JSON commands as text");
-    else
-        lg_ws_handle_command(conn);
+    if (conn->message_compressed) {
+        lg_buf plain = LG_BUF_INIT;
+
+        if (lg_ws_unpack(conn, &plain) == 0)
+            lg_ws_dispatch(conn, arg->opcode, &plain);
+        lg_buf_free(&plain);
+    } else {
+        lg_ws_dispatch(conn, arg->opcode, &conn->message);
+    }
     lg_buf_reset(&conn->message);
 }
 
@@ -336,13 +381,14 @@ static void lg_ws_on_ping_timer(evutil_socket_t fd, short what, void *arg)
 
 /* ---- lifecycle ---- */
 
-lg_ws_conn *lg_ws_conn_new(const lg_ws_config *config, const char *scope, int echo)
+lg_ws_conn *lg_ws_conn_new(const lg_ws_config *config, const char *scope, int echo, int deflate)
 {
     lg_ws_conn *conn = lg_calloc(1, sizeof(*conn));
 
     conn->config = config;
     conn->scope = scope;
     conn->echo = echo;
+    conn->deflate = deflate;
     return conn;
 }
 
@@ -371,6 +417,8 @@ int lg_ws_conn_attach(lg_ws_conn *conn, lg_stream *stream)
      * arrive, not with the length a frame header announces. */
     wslay_event_config_set_no_buffering(conn->wslay, 1);
     wslay_event_config_set_max_recv_msg_length(conn->wslay, (uint64_t)conn->config->max_frame_bytes);
+    if (conn->deflate)
+        wslay_event_config_set_allowed_rsv_bits(conn->wslay, WSLAY_RSV1_BIT);
 
     conn->pong_timer = evtimer_new(base, lg_ws_on_pong_timeout, conn);
     if (conn->config->ping_interval_ms > 0) {

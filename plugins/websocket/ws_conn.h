@@ -18,6 +18,8 @@ typedef struct lg_ws_config {
     int64_t max_message_bytes;
     int64_t max_errors;
     int64_t max_channels;
+    int deflate;
+    int64_t deflate_threshold_bytes;
 } lg_ws_config;
 
 typedef struct lg_ws_conn lg_ws_conn;
@@ -33,9 +35,10 @@ typedef struct lg_ws_conn lg_ws_conn;
 #define LG_WS_CLOSE_INTERNAL_ERROR 1011
 
 /* Create the connection state for a stream that is about to open. ECHO
- * makes it a test endpoint that sends every message back. SCOPE labels logs.
- * Returns the connection (attach the stream with lg_ws_conn_attach). */
-lg_ws_conn *lg_ws_conn_new(const lg_ws_config *config, const char *scope, int echo);
+ * makes it a test endpoint that sends every message back; DEFLATE tells
+ * that permessage-deflate was negotiated. SCOPE labels logs. Returns the
+ * connection (attach the stream with lg_ws_conn_attach). */
+lg_ws_conn *lg_ws_conn_new(const lg_ws_config *config, const char *scope, int echo, int deflate);
 
 /* Attach STREAM, start the ping timer and read what the client already sent.
  * Returns 0, or -1 when wslay could not be set up (the stream is closed). */

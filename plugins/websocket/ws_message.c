@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "format.h"
+#include "ws_deflate.h"
 #include "ws_message.h"
 
 /* Longest close reason: a control frame carries at most 125 bytes, two of
@@ -12,10 +13,15 @@
 
 void lg_ws_append_frame(lg_buf *out, uint8_t opcode, const void *payload, size_t len)
 {
+    lg_ws_append_frame_bits(out, 0, opcode, payload, len);
+}
+
+void lg_ws_append_frame_bits(lg_buf *out, uint8_t bits, uint8_t opcode, const void *payload, size_t len)
+{
     uint8_t header[10];
     size_t header_len = 2;
 
-    header[0] = (uint8_t)(0x80 | opcode);
+    header[0] = (uint8_t)(0x80 | bits | opcode);
     if (len < 126) {
         header[1] = (uint8_t)len;
     } else if (len <= 0xFFFF) {
@@ -63,9 +69,8 @@ static void lg_ws_append_text_frame(lg_buf *out, const lg_buf *json)
     lg_ws_append_frame(out, LG_WS_OPCODE_TEXT, json->data, json->len);
 }
 
-void lg_ws_encode_event(const lg_event *event, lg_buf *out)
+static void lg_ws_event_json(const lg_event *event, lg_buf *json)
 {
-    lg_buf json = LG_BUF_INIT;
     lg_buf extra = LG_BUF_INIT;
 
     lg_buf_append_str(&extra, "\"type\":\"event\"");
@@ -73,9 +78,30 @@ void lg_ws_encode_event(const lg_event *event, lg_buf *out)
         lg_buf_append_str(&extra, ",\"event\":");
         lg_buf_append_json_string(&extra, event->type, strlen(event->type));
     }
-    lg_format_append_envelope(event, extra.data, &json);
-    lg_ws_append_text_frame(out, &json);
+    lg_format_append_envelope(event, extra.data, json);
     lg_buf_free(&extra);
+}
+
+void lg_ws_encode_event(const lg_event *event, lg_buf *out)
+{
+    lg_buf json = LG_BUF_INIT;
+
+    lg_ws_event_json(event, &json);
+    lg_ws_append_text_frame(out, &json);
+    lg_buf_free(&json);
+}
+
+void lg_ws_encode_event_deflate(const lg_event *event, size_t threshold, lg_buf *out)
+{
+    lg_buf json = LG_BUF_INIT;
+    lg_buf packed = LG_BUF_INIT;
+
+    lg_ws_event_json(event, &json);
+    if (json.len >= threshold && lg_ws_deflate(json.data, json.len, &packed) == 0)
+        lg_ws_append_frame_bits(out, LG_WS_RSV1, LG_WS_OPCODE_TEXT, packed.data, packed.len);
+    else
+        lg_ws_append_text_frame(out, &json);
+    lg_buf_free(&packed);
     lg_buf_free(&json);
 }
 

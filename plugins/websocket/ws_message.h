@@ -13,8 +13,14 @@
 #define LG_WS_OPCODE_TEXT 0x1
 #define LG_WS_OPCODE_CLOSE 0x8
 
+/* The RSV1 bit, set on messages compressed with permessage-deflate. */
+#define LG_WS_RSV1 0x40
+
 /* Append one unmasked, final frame with OPCODE and PAYLOAD of LEN bytes. */
 void lg_ws_append_frame(lg_buf *out, uint8_t opcode, const void *payload, size_t len);
+
+/* Same, with extra bits of the first byte (LG_WS_RSV1). */
+void lg_ws_append_frame_bits(lg_buf *out, uint8_t bits, uint8_t opcode, const void *payload, size_t len);
 
 /* Append a close frame with CODE and REASON (cut to fit 123 bytes). */
 void lg_ws_append_close(lg_buf *out, uint16_t code, const char *reason);
@@ -22,6 +28,10 @@ void lg_ws_append_close(lg_buf *out, uint16_t code, const char *reason);
 /* Encode EVENT as a text frame {"type":"event","event":TYPE,...envelope}:
  * the same bytes go to every subscriber. */
 void lg_ws_encode_event(const lg_event *event, lg_buf *out);
+
+/* Encode EVENT like lg_ws_encode_event, compressed with permessage-deflate
+ * (RSV1 set) when the message is at least THRESHOLD bytes. */
+void lg_ws_encode_event_deflate(const lg_event *event, size_t threshold, lg_buf *out);
 
 /* Encode a notice as a text frame: {"type":"subscribed","channel","recovered"},
  * {"type":"reset","channel","reason"}, {"type":"gap","channel","dropped"}
