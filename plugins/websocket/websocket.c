@@ -17,6 +17,7 @@ typedef struct lg_ws_sink {
     lg_stream_class stream_class;
     lg_stream_class deflate_class; /* for clients that negotiated permessage-deflate */
     lg_stream_class echo_class;
+    lg_ws_deflater *deflater; /* used by the channel thread only, while encoding events */
 } lg_ws_sink;
 
 static const lg_option lg_ws_options[] = {
@@ -233,9 +234,9 @@ static void lg_ws_encode_event_cb(const lg_event *event, lg_buf *out, void *ctx)
 
 static void lg_ws_encode_event_deflate_cb(const lg_event *event, lg_buf *out, void *ctx)
 {
-    const lg_ws_config *config = ctx;
+    lg_ws_sink *sink = ctx;
 
-    lg_ws_encode_event_deflate(event, (size_t)config->deflate_threshold_bytes, out);
+    lg_ws_encode_event_deflate(event, sink->deflater, (size_t)sink->config->deflate_threshold_bytes, out);
 }
 
 static void lg_ws_encode_notice_cb(const lg_notice *notice, lg_buf *out, void *ctx)
@@ -286,8 +287,14 @@ static int lg_ws_init(lg_instance *instance, void *config, lg_error *err)
     if (cfg->deflate) {
         /* Registered only when enabled, since every event is encoded in
          * every registered format. */
-        sink->deflate_class.format = lg_format_register("websocket-deflate", lg_ws_encode_event_deflate_cb, cfg, err);
+        sink->deflater = lg_ws_deflater_new();
+        if (sink->deflater == NULL) {
+            free(sink);
+            return lg_error_set(err, "cannot set up zlib for permessage-deflate");
+        }
+        sink->deflate_class.format = lg_format_register("websocket-deflate", lg_ws_encode_event_deflate_cb, sink, err);
         if (sink->deflate_class.format < 0) {
+            lg_ws_deflater_free(sink->deflater);
             free(sink);
             return -1;
         }
@@ -304,7 +311,10 @@ static int lg_ws_init(lg_instance *instance, void *config, lg_error *err)
 
 static void lg_ws_destroy(lg_instance *instance)
 {
-    free(lg_instance_data(instance));
+    lg_ws_sink *sink = lg_instance_data(instance);
+
+    lg_ws_deflater_free(sink->deflater);
+    free(sink);
 }
 
 const lg_plugin livegate_plugin = {

@@ -1,15 +1,26 @@
 /* Message compression for the WebSocket sink with zlib. */
 #include "config.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include <zlib.h>
 
+#include "alloc.h"
 #include "ws_deflate.h"
 
-/* Raw deflate with the largest window, which every client accepts. */
+/* Inflating uses the largest window, which any peer may have used. */
 #define LG_WS_WINDOW_BITS 15
+
+/* Compression settings for events of a few hundred bytes, chosen with
+ * bench/ws-deflate-bench (docs/benchmarks.md): level 3 with a 2 KiB window
+ * and small hash tables is about as small as level 6 for such messages and
+ * costs less, mostly because resetting the state per message is cheaper.
+ * Any RFC 7692 client inflates it, since a smaller window is always valid. */
+#define LG_WS_DEFLATE_LEVEL 3
+#define LG_WS_DEFLATE_WINDOW_BITS 11
+#define LG_WS_DEFLATE_MEM_LEVEL 5
 #define LG_WS_CHUNK_BYTES 16384
 
 static const unsigned char lg_ws_tail[4] = {0x00, 0x00, 0xff, 0xff};
@@ -68,25 +79,47 @@ int lg_ws_deflate_offered(const char *header)
     return 0;
 }
 
-int lg_ws_deflate(const void *in, size_t len, lg_buf *out)
-{
+struct lg_ws_deflater {
     z_stream zs;
+};
+
+lg_ws_deflater *lg_ws_deflater_new(void)
+{
+    lg_ws_deflater *deflater = lg_calloc(1, sizeof(*deflater));
+
+    if (deflateInit2(&deflater->zs, LG_WS_DEFLATE_LEVEL, Z_DEFLATED, -LG_WS_DEFLATE_WINDOW_BITS,
+                     LG_WS_DEFLATE_MEM_LEVEL, Z_DEFAULT_STRATEGY) !=
+        Z_OK) {
+        free(deflater);
+        return NULL;
+    }
+    return deflater;
+}
+
+void lg_ws_deflater_free(lg_ws_deflater *deflater)
+{
+    if (deflater == NULL)
+        return;
+    deflateEnd(&deflater->zs);
+    free(deflater);
+}
+
+int lg_ws_deflate_with(lg_ws_deflater *deflater, const void *in, size_t len, lg_buf *out)
+{
+    z_stream *zs = &deflater->zs;
     int rc;
 
-    memset(&zs, 0, sizeof(zs));
-    if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -LG_WS_WINDOW_BITS, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-        return -1;
-
-    zs.next_in = (Bytef *)in;
-    zs.avail_in = (uInt)len;
+    /* No context takeover: every message starts from an empty window. */
+    deflateReset(zs);
+    zs->next_in = (Bytef *)in;
+    zs->avail_in = (uInt)len;
     do {
         lg_buf_reserve(out, LG_WS_CHUNK_BYTES);
-        zs.next_out = (Bytef *)out->data + out->len;
-        zs.avail_out = LG_WS_CHUNK_BYTES;
-        rc = deflate(&zs, Z_SYNC_FLUSH);
-        out->len += LG_WS_CHUNK_BYTES - zs.avail_out;
-    } while (rc == Z_OK && zs.avail_out == 0);
-    deflateEnd(&zs);
+        zs->next_out = (Bytef *)out->data + out->len;
+        zs->avail_out = LG_WS_CHUNK_BYTES;
+        rc = deflate(zs, Z_SYNC_FLUSH);
+        out->len += LG_WS_CHUNK_BYTES - zs->avail_out;
+    } while (rc == Z_OK && zs->avail_out == 0);
     if (rc != Z_OK && rc != Z_BUF_ERROR)
         return -1;
 
@@ -95,6 +128,18 @@ int lg_ws_deflate(const void *in, size_t len, lg_buf *out)
         out->len -= 4;
     out->data[out->len] = '\0';
     return 0;
+}
+
+int lg_ws_deflate(const void *in, size_t len, lg_buf *out)
+{
+    lg_ws_deflater *deflater = lg_ws_deflater_new();
+    int rc;
+
+    if (deflater == NULL)
+        return -1;
+    rc = lg_ws_deflate_with(deflater, in, len, out);
+    lg_ws_deflater_free(deflater);
+    return rc;
 }
 
 int lg_ws_inflate(const void *in, size_t len, size_t max, lg_buf *out, lg_error *err)

@@ -91,13 +91,13 @@ void lg_ws_encode_event(const lg_event *event, lg_buf *out)
     lg_buf_free(&json);
 }
 
-void lg_ws_encode_event_deflate(const lg_event *event, size_t threshold, lg_buf *out)
+void lg_ws_encode_event_deflate(const lg_event *event, lg_ws_deflater *deflater, size_t threshold, lg_buf *out)
 {
     lg_buf json = LG_BUF_INIT;
     lg_buf packed = LG_BUF_INIT;
 
     lg_ws_event_json(event, &json);
-    if (json.len >= threshold && lg_ws_deflate(json.data, json.len, &packed) == 0)
+    if (json.len >= threshold && lg_ws_deflate_with(deflater, json.data, json.len, &packed) == 0)
         lg_ws_append_frame_bits(out, LG_WS_RSV1, LG_WS_OPCODE_TEXT, packed.data, packed.len);
     else
         lg_ws_append_text_frame(out, &json);

@@ -29,9 +29,12 @@ void lg_ws_append_close(lg_buf *out, uint16_t code, const char *reason);
  * the same bytes go to every subscriber. */
 void lg_ws_encode_event(const lg_event *event, lg_buf *out);
 
+struct lg_ws_deflater;
+
 /* Encode EVENT like lg_ws_encode_event, compressed with permessage-deflate
- * (RSV1 set) when the message is at least THRESHOLD bytes. */
-void lg_ws_encode_event_deflate(const lg_event *event, size_t threshold, lg_buf *out);
+ * by DEFLATER (RSV1 set) when the message is at least THRESHOLD bytes. */
+void lg_ws_encode_event_deflate(const lg_event *event, struct lg_ws_deflater *deflater, size_t threshold,
+                                lg_buf *out);
 
 /* Encode a notice as a text frame: {"type":"subscribed","channel","recovered"},
  * {"type":"reset","channel","reason"}, {"type":"gap","channel","dropped"}

@@ -10,6 +10,7 @@
 
 #include <cmocka.h>
 
+#include "ws_deflate.h"
 #include "ws_handshake.h"
 #include "ws_message.h"
 #include "ws_protocol.h"
@@ -259,6 +260,64 @@ static void protocol_rejects_bad_commands(void **state)
     }
 }
 
+static void deflate_round_trip(void **state)
+{
+    const char *text = "{\"type\":\"event\",\"channel\":\"prices.AAPL\",\"data\":{\"bid\":101.25,\"ask\":101.27}}"
+                       "{\"type\":\"event\",\"channel\":\"prices.AAPL\",\"data\":{\"bid\":101.25,\"ask\":101.27}}";
+    lg_buf packed = LG_BUF_INIT;
+    lg_buf plain = LG_BUF_INIT;
+    lg_error err;
+
+    assert_int_equal(lg_ws_deflate(text, strlen(text), &packed), 0);
+    assert_true(packed.len < strlen(text));
+    /* The sync-flush tail is removed, as RFC 7692 requires. */
+    assert_false(packed.len >= 4 && memcmp(packed.data + packed.len - 4, "\x00\x00\xff\xff", 4) == 0);
+    assert_int_equal(lg_ws_inflate(packed.data, packed.len, 4096, &plain, &err), 0);
+    assert_int_equal(plain.len, strlen(text));
+    assert_memory_equal(plain.data, text, plain.len);
+    lg_buf_free(&packed);
+    lg_buf_free(&plain);
+}
+
+static void deflate_inflate_stops_at_limit(void **state)
+{
+    char *zeros = calloc(1, 1 << 20);
+    lg_buf packed = LG_BUF_INIT;
+    lg_buf plain = LG_BUF_INIT;
+    lg_error err;
+
+    assert_int_equal(lg_ws_deflate(zeros, 1 << 20, &packed), 0);
+    assert_true(packed.len < (1 << 20) / 64);
+    assert_int_equal(lg_ws_inflate(packed.data, packed.len, 65536, &plain, &err), -1);
+    assert_non_null(strstr(err.message, "more than 65536 bytes"));
+    assert_true(plain.len <= 65536 + 16384);
+    lg_buf_free(&packed);
+    lg_buf_free(&plain);
+    free(zeros);
+}
+
+static void deflate_rejects_garbage(void **state)
+{
+    lg_buf plain = LG_BUF_INIT;
+    lg_error err;
+
+    assert_int_equal(lg_ws_inflate("\xff\xff\xff\xff", 4, 4096, &plain, &err), -1);
+    assert_non_null(strstr(err.message, "invalid compressed data"));
+    lg_buf_free(&plain);
+}
+
+static void deflate_offer_parsing(void **state)
+{
+    assert_true(lg_ws_deflate_offered("permessage-deflate"));
+    assert_true(lg_ws_deflate_offered("permessage-deflate; client_max_window_bits"));
+    assert_true(lg_ws_deflate_offered("x-webkit-deflate-frame, permessage-deflate; server_no_context_takeover"));
+    assert_true(lg_ws_deflate_offered("permessage-deflate; server_max_window_bits=15"));
+    assert_false(lg_ws_deflate_offered("permessage-deflate; server_max_window_bits=10"));
+    assert_false(lg_ws_deflate_offered("permessage-deflate; unknown_param"));
+    assert_false(lg_ws_deflate_offered("x-webkit-deflate-frame"));
+    assert_false(lg_ws_deflate_offered(NULL));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -275,6 +334,10 @@ int main(void)
         cmocka_unit_test(protocol_parses_subscribe),
         cmocka_unit_test(protocol_parses_ping_and_unsubscribe),
         cmocka_unit_test(protocol_rejects_bad_commands),
+        cmocka_unit_test(deflate_round_trip),
+        cmocka_unit_test(deflate_inflate_stops_at_limit),
+        cmocka_unit_test(deflate_rejects_garbage),
+        cmocka_unit_test(deflate_offer_parsing),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

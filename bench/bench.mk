@@ -1,0 +1,5 @@
+# bench.mk: benchmark programs, built by make but not run by the tests, included by Makefile.am.
+noinst_PROGRAMS = bench/ws-deflate-bench
+bench_ws_deflate_bench_SOURCES = bench/ws_deflate_bench.c plugins/websocket/ws_deflate.c
+bench_ws_deflate_bench_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/websocket
+bench_ws_deflate_bench_LDADD = libcore.la $(ZLIB_LIBS)
