@@ -39,7 +39,8 @@ typedef struct lg_http_limits {
  * callback on the same thread. */
 typedef void (*lg_http_handler)(lg_http_request *req, void *arg);
 
-#define LG_HTTP_ROUTE_PREFIX 0x1 /* PATH matches itself and every path below it */
+#define LG_HTTP_ROUTE_PREFIX 0x1  /* PATH matches itself and every path below it */
+#define LG_HTTP_ROUTE_NO_HEAD 0x2 /* a GET route that does not answer HEAD (streams, upgrades) */
 
 /* Route tables are built before threads start and never change after, so
  * servers on several threads can share one. */
@@ -47,7 +48,7 @@ lg_http_routes *lg_http_routes_new(void);
 void lg_http_routes_free(lg_http_routes *routes);
 
 /* Add a route. METHOD is "GET", "POST" and so on; a GET route also answers
- * HEAD (without body). An exact path wins over a prefix; the longest prefix
+ * HEAD (without body) unless FLAGS has LG_HTTP_ROUTE_NO_HEAD. An exact path wins over a prefix; the longest prefix
  * wins among prefixes. A path with routes for other methods only gets 405
  * with an Allow header; a path with no route gets 404. */
 void lg_http_routes_add(lg_http_routes *routes, const char *method, const char *path, unsigned flags,

@@ -68,34 +68,45 @@ static int method_rank(const lg_http_route *route, const char *method)
 {
     if (strcmp(route->method, method) == 0)
         return 2;
-    if (strcmp(method, "HEAD") == 0 && strcmp(route->method, "GET") == 0)
+    if (strcmp(method, "HEAD") == 0 && strcmp(route->method, "GET") == 0 && !(route->flags & LG_HTTP_ROUTE_NO_HEAD))
         return 1;
     return 0;
 }
 
+/* Return the rank of the most specific routes whose path matches PATH,
+ * whatever their method, or NO_MATCH. */
+static size_t top_rank(const lg_http_routes *routes, const char *path)
+{
+    size_t best = NO_MATCH;
+
+    for (size_t i = 0; i < routes->count; i++) {
+        size_t rank = match_rank(&routes->items[i], path);
+
+        if (rank != NO_MATCH && (best == NO_MATCH || rank > best))
+            best = rank;
+    }
+    return best;
+}
+
+/* Find the route for METHOD among the most specific routes of PATH: a
+ * shorter prefix never answers a method that a more specific path lacks, so
+ * HEAD /sse gets 405 instead of falling through to the files under "/". */
 static const lg_http_route *find_route(const lg_http_routes *routes, const char *method, const char *path,
                                        int *path_known)
 {
+    size_t rank = top_rank(routes, path);
     const lg_http_route *best = NULL;
-    size_t best_rank = NO_MATCH;
     int best_method = 0;
 
-    *path_known = 0;
-    for (size_t i = 0; i < routes->count; i++) {
+    *path_known = rank != NO_MATCH;
+    for (size_t i = 0; i < routes->count && rank != NO_MATCH; i++) {
         const lg_http_route *route = &routes->items[i];
-        size_t rank = match_rank(route, path);
         int method_match = method_rank(route, method);
 
-        if (rank == NO_MATCH)
+        if (match_rank(route, path) != rank || method_match <= best_method)
             continue;
-        *path_known = 1;
-        if (method_match == 0)
-            continue;
-        if (rank > best_rank || (rank == best_rank && method_match > best_method)) {
-            best = route;
-            best_rank = rank;
-            best_method = method_match;
-        }
+        best = route;
+        best_method = method_match;
     }
     return best;
 }
@@ -124,19 +135,20 @@ static void allow_add(lg_buf *allow, const char *method)
     lg_buf_append_str(allow, method);
 }
 
-/* Build the Allow header value: every method with a route matching PATH,
- * in the order the routes were added, with HEAD after GET. */
+/* Build the Allow header value: every method of the most specific routes
+ * matching PATH, in the order the routes were added, with HEAD after GET. */
 static char *allowed_methods(const lg_http_routes *routes, const char *path)
 {
+    size_t rank = top_rank(routes, path);
     lg_buf allow = LG_BUF_INIT;
 
     for (size_t i = 0; i < routes->count; i++) {
         const lg_http_route *route = &routes->items[i];
 
-        if (match_rank(route, path) == NO_MATCH)
+        if (match_rank(route, path) != rank)
             continue;
         allow_add(&allow, route->method);
-        if (strcmp(route->method, "GET") == 0)
+        if (strcmp(route->method, "GET") == 0 && !(route->flags & LG_HTTP_ROUTE_NO_HEAD))
             allow_add(&allow, "HEAD");
     }
     return lg_buf_steal(&allow, NULL);

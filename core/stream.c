@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <math.h>
+#include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,6 +29,12 @@
 #define LG_STREAM_SOCKET_BYTES (64 * 1024)
 #define LG_STREAM_SOCKET_SHARE 4
 
+/* After its last byte, a closing stream waits this long for the client to
+ * close too, reading and discarding what it still sends. Closing a socket
+ * with unread input makes the kernel send a reset, which can destroy the
+ * final bytes (a WebSocket close frame) before the client reads them. */
+#define LG_STREAM_LINGER_MS 1000
+
 /* Keys whose last send time a stream remembers for its client rates; past
  * this, the idle key sent longest ago is forgotten. */
 #define LG_STREAM_MAX_RATE_KEYS 10000
@@ -38,6 +45,7 @@
 typedef enum lg_stream_state {
     LG_STREAM_OPEN = 0,
     LG_STREAM_FLUSHING, /* closing after the queue drains */
+    LG_STREAM_LINGERING, /* our side is shut down, waiting for the client's end */
     LG_STREAM_CLOSED,   /* waiting for the reaper */
 } lg_stream_state;
 
@@ -146,7 +154,7 @@ static void lg_stream_mark_dirty(lg_stream *stream)
 
 static void lg_stream_queue_raw(lg_stream *stream, const void *data, size_t len)
 {
-    if (len == 0 || stream->state == LG_STREAM_CLOSED)
+    if (len == 0 || stream->state == LG_STREAM_CLOSED || stream->state == LG_STREAM_LINGERING)
         return;
     lg_outqueue_push_raw(&stream->queue, data, len);
     lg_stream_mark_dirty(stream);
@@ -681,13 +689,28 @@ static void lg_stream_on_read(struct bufferevent *bev, void *arg)
         evbuffer_drain(input, evbuffer_get_length(input));
 }
 
+static void lg_stream_on_flush_timeout(evutil_socket_t fd, short what, void *arg);
+
+/* Shut down our side once everything is sent, then wait (bounded) for the
+ * client's end of the connection. */
+static void lg_stream_linger(lg_stream *stream)
+{
+    struct timeval timeout = {LG_STREAM_LINGER_MS / 1000, (LG_STREAM_LINGER_MS % 1000) * 1000};
+
+    stream->state = LG_STREAM_LINGERING;
+    shutdown(bufferevent_getfd(stream->bev), SHUT_WR);
+    if (stream->flush_timer == NULL)
+        stream->flush_timer = evtimer_new(stream->worker->base, lg_stream_on_flush_timeout, stream);
+    evtimer_add(stream->flush_timer, &timeout);
+}
+
 static void lg_stream_on_write(struct bufferevent *bev, void *arg)
 {
     lg_stream *stream = arg;
 
     lg_stream_pump(stream);
     if (stream->state == LG_STREAM_FLUSHING && stream->queue.count == 0 && stream->output_bytes == 0)
-        lg_stream_finish(stream);
+        lg_stream_linger(stream);
 }
 
 static void lg_stream_on_event(struct bufferevent *bev, short what, void *arg)
@@ -726,8 +749,9 @@ static void lg_stream_on_flush_timeout(evutil_socket_t fd, short what, void *arg
 {
     lg_stream *stream = arg;
 
-    LG_LOG_DEBUG(stream->cls->sink, "stream %llu from %s: queued data not sent in time, closing",
-                 (unsigned long long)stream->id, stream->peer);
+    if (stream->state == LG_STREAM_FLUSHING)
+        LG_LOG_DEBUG(stream->cls->sink, "stream %llu from %s: queued data not sent in time, closing",
+                     (unsigned long long)stream->id, stream->peer);
     lg_stream_finish(stream);
 }
 
@@ -865,14 +889,15 @@ void lg_stream_close(lg_stream *stream, int flush)
         lg_stream_finish(stream);
         return;
     }
-    if (stream->state == LG_STREAM_FLUSHING)
+    if (stream->state == LG_STREAM_FLUSHING || stream->state == LG_STREAM_LINGERING)
         return;
 
+    /* Reading goes on, discarding input, so that the client's last bytes
+     * never turn our close into a reset. */
     stream->state = LG_STREAM_FLUSHING;
-    bufferevent_disable(stream->bev, EV_READ);
     lg_stream_pump(stream);
     if (stream->queue.count == 0 && stream->output_bytes == 0) {
-        lg_stream_finish(stream);
+        lg_stream_linger(stream);
         return;
     }
 

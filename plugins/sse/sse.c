@@ -221,12 +221,6 @@ static void lg_sse_handle(lg_http_request *req, void *arg)
     double rate;
     lg_error err;
 
-    /* GET routes also answer HEAD, which has no body to stream. */
-    if (strcmp(lg_http_request_method(req), "HEAD") == 0) {
-        lg_http_add_header(req, "Allow", "GET");
-        lg_http_respond_error(req, 405, "HEAD cannot open an event stream: use GET");
-        return;
-    }
     if (!lg_sse_check_origin(sse, req, &allow_origin)) {
         lg_http_respond_error(req, 403, "origin '%s' may not open streams: add it to the sse sink's cors_origins",
                               lg_http_request_header(req, "Origin"));
@@ -287,7 +281,7 @@ static int lg_sse_init(lg_instance *instance, void *config, lg_error *err)
         .encode_heartbeat = lg_sse_encode_heartbeat_cb,
     };
     lg_instance_set_data(instance, sse);
-    lg_instance_add_route(instance, "GET", cfg->path, 0, lg_sse_handle, sse);
+    lg_instance_add_route(instance, "GET", cfg->path, LG_HTTP_ROUTE_NO_HEAD, lg_sse_handle, sse);
     return 0;
 }
 

@@ -301,9 +301,9 @@ static int lg_ws_init(lg_instance *instance, void *config, lg_error *err)
     }
     lg_instance_set_data(instance, sink);
 
-    lg_instance_add_route(instance, "GET", cfg->path, 0, lg_ws_handle, sink);
+    lg_instance_add_route(instance, "GET", cfg->path, LG_HTTP_ROUTE_NO_HEAD, lg_ws_handle, sink);
     if (cfg->echo_path != NULL) {
-        lg_instance_add_route(instance, "GET", cfg->echo_path, 0, lg_ws_handle_echo, sink);
+        lg_instance_add_route(instance, "GET", cfg->echo_path, LG_HTTP_ROUTE_NO_HEAD, lg_ws_handle_echo, sink);
         LG_LOG_WARN(lg_instance_scope(instance), "test echo endpoint enabled at %s", cfg->echo_path);
     }
     return 0;

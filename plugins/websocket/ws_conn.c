@@ -196,20 +196,21 @@ static void lg_ws_handle_command(lg_ws_conn *conn, const lg_buf *message)
 }
 
 /* Send MESSAGE back, compressed when the connection negotiated it and the
- * message is large enough. */
+ * message is large enough. The frame goes straight to the stream, like the
+ * protocol's replies, so it keeps its place before a close frame that wslay
+ * queues for a close read in the same batch. */
 static void lg_ws_echo(lg_ws_conn *conn, const lg_buf *message)
 {
-    struct wslay_event_msg msg = {conn->message_opcode, (const uint8_t *)message->data, message->len};
     lg_buf packed = LG_BUF_INIT;
+    lg_buf frame = LG_BUF_INIT;
 
     if (conn->deflate && message->len >= (size_t)conn->config->deflate_threshold_bytes &&
-        lg_ws_deflate(message->data, message->len, &packed) == 0) {
-        msg.msg = (const uint8_t *)packed.data;
-        msg.msg_length = packed.len;
-        wslay_event_queue_msg_ex(conn->wslay, &msg, WSLAY_RSV1_BIT);
-    } else {
-        wslay_event_queue_msg(conn->wslay, &msg);
-    }
+        lg_ws_deflate(message->data, message->len, &packed) == 0)
+        lg_ws_append_frame_bits(&frame, LG_WS_RSV1, conn->message_opcode, packed.data, packed.len);
+    else
+        lg_ws_append_frame(&frame, conn->message_opcode, message->data, message->len);
+    lg_stream_write(conn->stream, frame.data, frame.len);
+    lg_buf_free(&frame);
     lg_buf_free(&packed);
 }
 

@@ -218,6 +218,7 @@ describe('admin API and HTTP limits', () => {
   it('HEAD on /sse gets 405', async () => {
     const response = await fetch(`${livegate.publicUrl}/sse?channel=a`, { method: 'HEAD' });
     assert.equal(response.status, 405);
+    assert.equal(response.headers.get('allow'), 'GET');
     const stats = await (await fetch(`${livegate.adminUrl}/api/stats`)).json();
     assert.equal(stats.connections.sse, 0);
   });

@@ -1,7 +1,7 @@
 // A raw WebSocket (RFC 6455) client over node:net for conformance tests. It builds
-// client frames byte by byte (any opcode, RSV bits, mask and announced length), parses
-// the server's frames with their header fields, and does the opening handshake itself,
-// so that a test controls and sees every byte on the wire.
+// client frames byte by byte (any opcode, RSV bits, mask and announced length) and
+// parses the server's frames with their header fields. It also does the opening
+// handshake itself, so a test controls and reads every byte on the wire.
 
 import { createHash, randomBytes } from 'node:crypto';
 import net from 'node:net';
@@ -33,6 +33,17 @@ export function randomKey() {
   return randomBytes(16).toString('base64');
 }
 
+// Returns the length encoding that RFC 6455 prescribes for a payload of LENGTH bytes
+// (a number or a bigint): 7-bit up to 125, 16-bit up to 65535, 64-bit above.
+export function shortestLengthEncoding(length) {
+  const value = BigInt(length);
+  if (value < 126n)
+    return 7;
+  if (value <= 0xffffn)
+    return 16;
+  return 64;
+}
+
 // Encodes one client frame.
 //   opcode: 0 to 15, reserved ones included.
 //   payload: Buffer or string (UTF-8), default empty.
@@ -53,7 +64,7 @@ export function encodeFrame({
 }) {
   const data = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload;
   const announced = BigInt(length ?? data.length);
-  const lengthEncoding = encoding ?? (announced < 126n ? 7 : announced <= 0xffffn ? 16 : 64);
+  const lengthEncoding = encoding ?? shortestLengthEncoding(announced);
 
   let header;
   if (lengthEncoding === 7) {
@@ -274,7 +285,7 @@ export function openWebSocket(port, { path = '/echo', headers = {} } = {}, timeo
       const response = parseResponseHead(received.subarray(0, end).toString('latin1'));
       if (response.status !== 101) {
         socket.destroy();
-        reject(new Error(`handshake answered ${response.status}: ${received.subarray(end + 4).toString('utf8')}`));
+        reject(new Error(`handshake failed with status ${response.status}: ${received.subarray(end + 4).toString('utf8')}`));
         return;
       }
       resolve(new WsRawConnection(socket, requestHeaders, response, received.subarray(end + 4)));
@@ -294,6 +305,7 @@ export function openWebSocket(port, { path = '/echo', headers = {} } = {}, timeo
 // An open connection: send raw bytes or frames, and read the server's frames in order.
 export class WsRawConnection {
   #socket;
+  #destroyedByClient = false;
   #parser = new FrameParser();
   #waiters = new Set();
   #nextIndex = 0;
@@ -312,7 +324,10 @@ export class WsRawConnection {
     socket.on('data', (chunk) => this.#receive(chunk));
     socket.on('end', () => this.#markClosed('end'));
     socket.on('error', () => this.#markClosed('reset'));
-    socket.on('close', () => this.#markClosed('end'));
+    socket.on('close', () => {
+      if (!this.#destroyedByClient)
+        this.#markClosed('end');
+    });
     if (rest.length > 0)
       this.#receive(rest);
   }
@@ -328,8 +343,8 @@ export class WsRawConnection {
     this.send(encodeFrame(options));
   }
 
-  // Writes BYTES in pieces of CHUNKBYTES, waiting DELAYMS between writes so that the
-  // pieces leave as separate TCP segments (Nagle is off).
+  // Writes BYTES in pieces of CHUNKBYTES and waits DELAYMS after each write, so that
+  // each piece usually leaves as its own TCP segment (Nagle's algorithm is off).
   async sendInPieces(bytes, chunkBytes = 1, delayMs = 2) {
     for (let offset = 0; offset < bytes.length; offset += chunkBytes) {
       this.send(bytes.subarray(offset, offset + chunkBytes));
@@ -356,8 +371,9 @@ export class WsRawConnection {
     return this.frames.slice(this.#nextIndex);
   }
 
-  // Closes the client's side at once.
+  // Closes the client's side at once. closedBy stays as it was.
   destroy() {
+    this.#destroyedByClient = true;
     this.#socket.destroy();
   }
 
@@ -388,7 +404,7 @@ export class WsRawConnection {
       const timer = setTimeout(() => {
         cleanup();
         const opcodes = this.frames.map((frame) => frame.opcode);
-        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}; frames so far have opcodes [${opcodes}]`));
+        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what} (opcodes of the frames so far: [${opcodes}])`));
       }, timeoutMs);
       const cleanup = () => {
         clearTimeout(timer);

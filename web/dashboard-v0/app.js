@@ -1,9 +1,12 @@
 // Dashboard entry point: subscribes to the host metric channels and renders them,
-// at most once per animation frame, together with the connection state.
+// at most once per animation frame, together with the connection state. The page uses
+// Server-Sent Events, or WebSocket when its URL has the query ?transport=ws.
 
 import { createCards } from './cards.js';
 import { formatAge } from './format.js';
-import { MetricStream, State } from './sse.js';
+import { State } from './reconnect.js';
+import { MetricStream } from './sse.js';
+import { WebSocketStream } from './ws.js';
 
 const CHANNELS = ['system.cpu', 'system.memory', 'system.load', 'system.network', 'system.disk'];
 
@@ -13,10 +16,28 @@ const CLOCK_TICK_MS = 250;
 // How long a notice about skipped events stays on screen.
 const NOTICE_MS = 6000;
 
-function sseUrl() {
+// Transports by the value of the page's `transport` query parameter. `path` is the
+// livegate endpoint, and both stream classes take the same URL query.
+const TRANSPORTS = {
+  sse: { name: 'SSE', description: 'Server-Sent Events', path: 'sse', Stream: MetricStream },
+  ws: { name: 'WebSocket', description: 'WebSocket', path: 'ws', Stream: WebSocketStream },
+};
+const DEFAULT_TRANSPORT = 'sse';
+
+function chooseTransport() {
+  const requested = new URLSearchParams(window.location.search).get('transport') ?? DEFAULT_TRANSPORT;
+  if (Object.hasOwn(TRANSPORTS, requested))
+    return TRANSPORTS[requested];
+
+  const known = Object.keys(TRANSPORTS).join(' or ');
+  console.warn(`livegate: unknown transport "${requested}" in the page URL, expected ${known}, so the page uses ${DEFAULT_TRANSPORT}`);
+  return TRANSPORTS[DEFAULT_TRANSPORT];
+}
+
+function streamUrl(transport) {
   const query = new URLSearchParams(CHANNELS.map((channel) => ['channel', channel]));
   // Relative, so the page also works behind a proxy that serves livegate under a path prefix.
-  return `sse?${query}`;
+  return `${transport.path}?${query}`;
 }
 
 // Collects cards that need drawing and draws them all in the next animation frame,
@@ -39,21 +60,29 @@ class RenderQueue {
   }
 }
 
-// The header: status badge, retry countdown, age of the newest data and the notice
-// line. It also dims the cards while the connection is not live.
+// The header: status badge, transport name, retry countdown, age of the newest data and
+// the notice line. It also dims the cards while the connection is not live.
 class StatusView {
   #badge = document.getElementById('connection');
   #status = document.getElementById('status');
   #icon = document.getElementById('status-icon');
+  #transport = document.getElementById('transport');
   #retry = document.getElementById('retry');
   #updated = document.getElementById('updated');
   #notice = document.getElementById('notice');
   #cards = document.getElementById('cards');
+  #state = null;
   #retryAt = null;
   #newestDataAt = null;
   #noticeTimer = 0;
 
+  showTransport(transport) {
+    this.#transport.textContent = transport.name;
+    this.#transport.title = `live data over ${transport.description}`;
+  }
+
   showState(state, retryAt) {
+    this.#state = state;
     this.#badge.dataset.state = state;
     this.#status.textContent = state;
     this.#icon.setAttribute('href', `#icon-${state}`);
@@ -82,6 +111,8 @@ class StatusView {
   }
 
   #retryText() {
+    if (this.#state === State.FAILED)
+      return 'reload to retry';
     if (this.#retryAt === null)
       return '';
     const seconds = Math.ceil((this.#retryAt - Date.now()) / 1000);
@@ -99,8 +130,10 @@ function start() {
   const cards = createCards(document, { onResize: (card) => renderQueue.add(card) });
   const cardByChannel = new Map(cards.map((card) => [card.channel, card]));
   const statusView = new StatusView();
+  const transport = chooseTransport();
+  statusView.showTransport(transport);
 
-  const stream = new MetricStream(sseUrl(), {
+  const stream = new transport.Stream(streamUrl(transport), {
     onEvent(envelope) {
       const card = cardByChannel.get(envelope.channel);
       const payload = envelope.data;

@@ -1,35 +1,10 @@
-// Server-Sent Events connection to livegate with a connection state, stall detection,
-// resume ids and a capped exponential backoff for connections the browser gave up on.
+// Server-Sent Events connection to livegate with resume ids. Its connection state, stall
+// detection and the capped exponential backoff for connections the browser gave up on
+// come from reconnect.js.
 
-// Connection states, in the words the status badge shows.
-export const State = Object.freeze({
-  CONNECTING: 'connecting',
-  LIVE: 'live',
-  STALLED: 'stalled',
-  RECONNECTING: 'reconnecting',
-  OFFLINE: 'offline',
-});
+import { DEFAULTS, Reconnector, State } from './reconnect.js';
 
-export const DEFAULTS = Object.freeze({
-  // How often the server sends data on each channel (livegate's sysmetrics default is 1 s).
-  expectedIntervalMs: 1000,
-  // The connection counts as stalled after this many expected intervals without data.
-  // Heartbeat comments are invisible to EventSource, so only data counts.
-  stallFactor: 2.5,
-  // Backoff for our own retries: a random delay between 0 and
-  // min(backoffCapMs, backoffBaseMs * 2^attempt) ("full jitter").
-  backoffBaseMs: 1000,
-  backoffCapMs: 30000,
-  // A connection that has not opened after this long is closed and retried. It has to
-  // be longer than the server's `retry:` interval (livegate sends 3 s), because while
-  // the browser reconnects by itself the timeout runs from its last failed attempt.
-  connectTimeoutMs: 10000,
-  // The backoff attempt counter goes back to zero only after a connection stayed
-  // open this long, so a server that accepts and then drops at once still backs off.
-  healthyUptimeMs: 10000,
-  // How often the stall check runs while connected.
-  watchdogMs: 250,
-});
+export { DEFAULTS, State };
 
 // Connects to `url` (relative to the page) and calls these handlers:
 //   onEvent(envelope)          with each parsed data frame { channel, id, time, key, data }.
@@ -45,61 +20,41 @@ export const DEFAULTS = Object.freeze({
 export class MetricStream {
   #url;
   #handlers;
-  #options;
   #source = null;
-  #state = null;
-  #retryAt = null;
   #lastEventId = '';
-  #lastDataAt = 0;
-  #hasBeenOpen = false;
-  #attempt = 0;
-  #timers = { retry: 0, connect: 0, healthy: 0, watchdog: 0 };
-  #onOnline = () => this.#handleOnline();
-  #onOffline = () => this.#handleOffline();
+  #reconnector;
 
   constructor(url, handlers, options = {}) {
     this.#url = url;
     this.#handlers = handlers;
-    this.#options = { ...DEFAULTS, ...options };
+    this.#reconnector = new Reconnector(
+      { connect: () => this.#openSource(), disconnect: () => this.#closeSource() },
+      (state, retryAt) => handlers.onState(state, retryAt),
+      options,
+    );
   }
 
   get state() {
-    return this.#state;
+    return this.#reconnector.state;
   }
 
   start() {
-    window.addEventListener('online', this.#onOnline);
-    window.addEventListener('offline', this.#onOffline);
-
-    if (!navigator.onLine) {
-      this.#setState(State.OFFLINE);
-      return;
-    }
-    this.#open();
+    this.#reconnector.start();
   }
 
   // Closes the connection and clears every timer. The instance cannot be started again.
   destroy() {
-    window.removeEventListener('online', this.#onOnline);
-    window.removeEventListener('offline', this.#onOffline);
-    this.#closeSource();
-    this.#clearTimer('retry');
+    this.#reconnector.destroy();
   }
 
-  #open() {
-    this.#clearTimer('retry');
-    this.#closeSource();
-
+  #openSource() {
     const source = new EventSource(this.#resumeUrl());
-    source.onopen = () => this.#handleOpen();
+    source.onopen = () => this.#reconnector.opened();
     source.onmessage = (event) => this.#handleMessage(event);
     source.onerror = () => this.#handleError();
     source.addEventListener('reset', (event) => this.#handleControl(event, 'reset'));
     source.addEventListener('gap', (event) => this.#handleControl(event, 'gap'));
     this.#source = source;
-
-    this.#armConnectTimeout();
-    this.#setState(this.#hasBeenOpen ? State.RECONNECTING : State.CONNECTING);
   }
 
   // NOTE: the browser's own reconnects reuse this URL, so they send this (older)
@@ -110,20 +65,6 @@ export class MetricStream {
     if (this.#lastEventId !== '')
       url.searchParams.set('last_event_id', this.#lastEventId);
     return url.href;
-  }
-
-  #handleOpen() {
-    this.#clearTimer('connect');
-    this.#clearTimer('healthy');
-    this.#clearTimer('watchdog');
-    this.#hasBeenOpen = true;
-    this.#lastDataAt = performance.now();
-    this.#setState(State.LIVE);
-
-    this.#timers.healthy = setTimeout(() => {
-      this.#attempt = 0;
-    }, this.#options.healthyUptimeMs);
-    this.#timers.watchdog = setInterval(() => this.#checkStall(), this.#options.watchdogMs);
   }
 
   #handleMessage(event) {
@@ -162,72 +103,22 @@ export class MetricStream {
   #noteData(event) {
     if (event.lastEventId !== '')
       this.#lastEventId = event.lastEventId;
-    this.#lastDataAt = performance.now();
-    if (this.#state === State.STALLED)
-      this.#setState(State.LIVE);
-  }
-
-  #checkStall() {
-    const limitMs = this.#options.expectedIntervalMs * this.#options.stallFactor;
-    if (this.#state === State.LIVE && performance.now() - this.#lastDataAt > limitMs)
-      this.#setState(State.STALLED);
+    this.#reconnector.noteData();
   }
 
   #handleError() {
-    this.#clearTimer('healthy');
-    this.#clearTimer('watchdog');
-
     if (this.#source.readyState === EventSource.CLOSED) {
-      this.#closeSource();
-      this.#scheduleRetry();
+      this.#reconnector.retry();
       return;
     }
 
     // readyState is CONNECTING: the browser waits for the server's retry interval and
     // reconnects by itself, so only the connect timeout is armed here.
-    this.#armConnectTimeout();
-    this.#setState(this.#hasBeenOpen ? State.RECONNECTING : State.CONNECTING);
+    this.#reconnector.waitForBrowserRetry();
   }
 
-  #armConnectTimeout() {
-    this.#clearTimer('connect');
-    this.#timers.connect = setTimeout(() => {
-      console.warn(`livegate: connection timed out after ${this.#options.connectTimeoutMs} ms, retrying with backoff`);
-      this.#closeSource();
-      this.#scheduleRetry();
-    }, this.#options.connectTimeoutMs);
-  }
-
-  #scheduleRetry() {
-    const { backoffBaseMs, backoffCapMs } = this.#options;
-    const ceilingMs = Math.min(backoffCapMs, backoffBaseMs * 2 ** this.#attempt);
-    const delayMs = Math.random() * ceilingMs;
-
-    this.#attempt += 1;
-    this.#clearTimer('retry');
-    this.#timers.retry = setTimeout(() => this.#open(), delayMs);
-    this.#setState(State.RECONNECTING, Date.now() + delayMs);
-  }
-
-  #handleOnline() {
-    if (this.#state !== State.OFFLINE)
-      return;
-
-    this.#attempt = 0;
-    this.#open();
-  }
-
-  #handleOffline() {
-    this.#closeSource();
-    this.#clearTimer('retry');
-    this.#setState(State.OFFLINE);
-  }
-
-  // Closes the current EventSource, if any, with the timers that belong to it.
+  // Closes the current EventSource, if any.
   #closeSource() {
-    this.#clearTimer('connect');
-    this.#clearTimer('healthy');
-    this.#clearTimer('watchdog');
     if (this.#source === null)
       return;
 
@@ -236,21 +127,5 @@ export class MetricStream {
     this.#source.onerror = null;
     this.#source.close();
     this.#source = null;
-  }
-
-  // HTML keeps one list of timers for setTimeout and setInterval, so clearTimeout
-  // also stops the watchdog interval.
-  #clearTimer(name) {
-    clearTimeout(this.#timers[name]);
-    this.#timers[name] = 0;
-  }
-
-  #setState(state, retryAt = null) {
-    if (state === this.#state && retryAt === this.#retryAt)
-      return;
-
-    this.#state = state;
-    this.#retryAt = retryAt;
-    this.#handlers.onState(state, retryAt);
   }
 }
