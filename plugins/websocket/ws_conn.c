@@ -43,6 +43,18 @@ struct lg_ws_conn {
 };
 
 static void lg_ws_conn_close(lg_ws_conn *conn, uint16_t code, const char *reason);
+static void lg_ws_flush(lg_ws_conn *conn);
+
+/* Write one of our own frames. Control frames wslay has queued (a pong for a
+ * ping read earlier in this batch) go first, so that frames leave in the
+ * order their causes arrived; nothing follows a close frame. */
+static void lg_ws_write_frame(lg_ws_conn *conn, const lg_buf *frame)
+{
+    lg_ws_flush(conn);
+    if (conn->closing)
+        return;
+    lg_stream_write(conn->stream, frame->data, frame->len);
+}
 
 /* ---- wslay callbacks ---- */
 
@@ -106,7 +118,7 @@ static void lg_ws_send_text(lg_ws_conn *conn, const lg_buf *json)
     lg_buf frame = LG_BUF_INIT;
 
     lg_ws_append_frame(&frame, LG_WS_OPCODE_TEXT, json->data, json->len);
-    lg_stream_write(conn->stream, frame.data, frame.len);
+    lg_ws_write_frame(conn, &frame);
     lg_buf_free(&frame);
 }
 
@@ -124,7 +136,7 @@ static void lg_ws_reject(lg_ws_conn *conn, const char *channel, const char *mess
         return;
     }
     lg_ws_encode_error(channel, message, &frame);
-    lg_stream_write(conn->stream, frame.data, frame.len);
+    lg_ws_write_frame(conn, &frame);
     lg_buf_free(&frame);
 }
 
@@ -198,7 +210,7 @@ static void lg_ws_handle_command(lg_ws_conn *conn, const lg_buf *message)
 /* Send MESSAGE back, compressed when the connection negotiated it and the
  * message is large enough. The frame goes straight to the stream, like the
  * protocol's replies, so it keeps its place before a close frame that wslay
- * queues for a close read in the same batch. */
+ * queues for a close read later in the same batch. */
 static void lg_ws_echo(lg_ws_conn *conn, const lg_buf *message)
 {
     lg_buf packed = LG_BUF_INIT;
@@ -209,7 +221,7 @@ static void lg_ws_echo(lg_ws_conn *conn, const lg_buf *message)
         lg_ws_append_frame_bits(&frame, LG_WS_RSV1, conn->message_opcode, packed.data, packed.len);
     else
         lg_ws_append_frame(&frame, conn->message_opcode, message->data, message->len);
-    lg_stream_write(conn->stream, frame.data, frame.len);
+    lg_ws_write_frame(conn, &frame);
     lg_buf_free(&frame);
     lg_buf_free(&packed);
 }
