@@ -1,6 +1,6 @@
 // Browser test of the WebSocket sink: a page that livegate serves opens a WebSocket
 // in headless Chromium, subscribes, receives the snapshot and live events, resumes
-// after the test closes and reopens the socket, and sees close code 1001 when
+// after the test closes and reopens the socket, and receives close code 1001 when
 // livegate stops.
 
 import assert from 'node:assert/strict';
@@ -124,8 +124,9 @@ describe('websocket in Chromium', { skip: buildDir === null && 'LIVEGATE_BUILD_D
     return type === undefined ? messages : messages.filter((m) => m.type === type);
   }
 
-  function waitForReceived(predicateSource, argument) {
-    return page.waitForFunction(predicateSource, argument, { timeout: WAIT_MS });
+  // Waits until PREDICATE(ARGUMENT), run in the page, is true.
+  function waitForReceived(predicate, argument) {
+    return page.waitForFunction(predicate, argument, { timeout: WAIT_MS });
   }
 
   before(async () => {
@@ -205,7 +206,7 @@ describe('websocket in Chromium', { skip: buildDir === null && 'LIVEGATE_BUILD_D
     await page.screenshot({ path: `${ARTIFACTS_DIR}websocket-open.png`, fullPage: true });
   });
 
-  it('page sees 1001 when livegate stops', { timeout: TEST_TIMEOUT_MS }, async () => {
+  it('page gets 1001 when livegate stops', { timeout: TEST_TIMEOUT_MS }, async () => {
     const stopped = await livegate.stop();
 
     assert.equal(stopped.killed, false, 'livegate did not exit within the SIGTERM timeout');

@@ -63,6 +63,7 @@ class Client {
     this.pings = [];
     this.pongs = [];
     this.closeEvent = null;
+
     this.closed = new Promise((resolve) => {
       ws.on('close', (code, reason) => {
         this.closeEvent = { code, reason: reason.toString(), at: performance.now() };
@@ -70,6 +71,7 @@ class Client {
         resolve(this.closeEvent);
       });
     });
+
     // Messages that are binary or not JSON are kept apart, for tests to check.
     this.invalid = [];
     ws.on('message', (data, isBinary) => {
@@ -85,6 +87,7 @@ class Client {
         this.messages.push({ ...message, receivedAt: performance.now() });
       this.#notify();
     });
+
     ws.on('ping', (data) => {
       this.pings.push({ data: data.toString(), at: performance.now() });
       this.#notify();
@@ -93,6 +96,7 @@ class Client {
       this.pongs.push(data.toString());
       this.#notify();
     });
+    // Failures show in the close event and in waitFor.
     ws.on('error', () => {});
   }
 
@@ -111,7 +115,7 @@ class Client {
 
   // Resolves once predicate() is true. Rejects when the connection closes first or
   // when timeoutMs passes.
-  waitFor(predicate, what, timeoutMs = WAIT_MS) {
+  waitFor(predicate, description, timeoutMs = WAIT_MS) {
     return new Promise((resolve, reject) => {
       const check = () => {
         if (predicate()) {
@@ -119,13 +123,12 @@ class Client {
           resolve();
         } else if (this.closeEvent !== null) {
           cleanup();
-          reject(new Error(`connection closed (${this.closeEvent.code}) while waiting for ${what}; `
-            + `messages: ${JSON.stringify(this.messages)}`));
+          reject(new Error(`connection closed (${this.closeEvent.code}) while waiting for ${description}; ${this.summary()}`));
         }
       };
       const timer = setTimeout(() => {
         cleanup();
-        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}; messages: ${JSON.stringify(this.messages)}`));
+        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${description}; ${this.summary()}`));
       }, timeoutMs);
       const cleanup = () => {
         clearTimeout(timer);
@@ -134,6 +137,19 @@ class Client {
       this.#waiters.push(check);
       check();
     });
+  }
+
+  // Describes what arrived, for error messages: the count of each message type and
+  // the last few messages, shortened.
+  summary() {
+    const counts = {};
+    for (const message of this.messages)
+      counts[message.type] = (counts[message.type] ?? 0) + 1;
+    const last = this.messages.slice(-3).map((message) => {
+      const text = JSON.stringify({ ...message, receivedAt: undefined });
+      return text.length > 200 ? `${text.slice(0, 200)}...` : text;
+    });
+    return `received ${JSON.stringify(counts)}, last: ${last.join(' ')}`;
   }
 
   // Resolves with the close event, or rejects when the connection is still open after
@@ -181,7 +197,7 @@ function connect(url, { protocols = PROTOCOL, ...options } = {}) {
   return new Promise((resolve, reject) => {
     ws.once('open', () => resolve(client));
     ws.once('unexpected-response', (request, response) => {
-      reject(new Error(`handshake answered ${response.statusCode}`));
+      reject(new Error(`handshake failed with status ${response.statusCode}`));
       request.destroy();
     });
     ws.once('error', reject);
@@ -195,7 +211,7 @@ function rejectedHandshake(url, { protocols = PROTOCOL, ...options } = {}) {
   return new Promise((resolve, reject) => {
     ws.once('open', () => {
       ws.terminate();
-      reject(new Error('the handshake succeeded'));
+      reject(new Error('the handshake succeeded, expected a rejection'));
     });
     ws.once('unexpected-response', (request, response) => {
       let body = '';
@@ -211,8 +227,9 @@ function rejectedHandshake(url, { protocols = PROTOCOL, ...options } = {}) {
   });
 }
 
-// Attempts a handshake and resolves with { headers, error } from the 101 response and
-// the client's verdict on it (null when it opened). An opened connection is closed.
+// Attempts a handshake and resolves with { headers, protocol, error }: the headers of
+// the 101 response, the subprotocol of the opened connection, and the error the
+// client raised (null when it opened). An opened connection is closed.
 function handshakeResult(url, protocols) {
   const ws = new WebSocket(url, protocols, { handshakeTimeout: WAIT_MS });
   let headers = null;
@@ -272,6 +289,7 @@ describe('websocket protocol', () => {
     for (const client of clients)
       client.terminate();
     await stopCleanly(livegate);
+    assert.deepEqual(clients.flatMap((client) => client.invalid), [], 'livegate sent binary or non-JSON messages');
   });
 
   it('subscribe sends subscribed, snapshot, live', async () => {
@@ -572,7 +590,8 @@ describe('websocket protocol', () => {
   it('too many bad messages close with 1008', async () => {
     const client = await open();
 
-    // max_errors is 20 by default: 20 errors are answered, the 21st closes.
+    // max_errors is 20 by default, so 20 error messages come back and the 21st bad
+    // message closes the connection.
     for (let i = 0; i < 21; i++)
       client.send('not json');
     const close = await client.waitForClose();
@@ -767,8 +786,8 @@ describe('websocket liveness', () => {
     await stopCleanly(livegate);
   });
 
-  // A proxy that drops connections idle for 60 s never sees this one idle: the server
-  // speaks every ping interval, and the client's pongs answer it.
+  // A proxy that closes connections idle for 60 s never finds this one idle, because
+  // the server sends a ping every ping interval and the client returns a pong.
   it('idle client gets pings, stays open', { timeout: 20000 * SLOW }, async () => {
     const client = await connect(wsUrl(livegate));
     const opened = performance.now();
@@ -836,6 +855,18 @@ sinks:
     return JSON.stringify({ n, pad: 'x'.repeat(PAYLOAD_BYTES) });
   }
 
+  // Publishes events FIRST to LAST - 1 to drop.a, waiting every few events until
+  // READER has them all. The reader runs in this process, so it reads only when the
+  // publishing loop yields. Without the waits it can fall more than a client queue
+  // (16 events) behind and lose events to the drop policy.
+  async function publishPaced(first, last, reader) {
+    for (let n = first; n < last; n++) {
+      await publish(livegate.adminUrl, 'drop.a', payload(n));
+      if ((n + 1) % 8 === 0 || n + 1 === last)
+        await reader.waitFor(() => reader.events().length === n + 1, `event ${n} at the reading client`);
+    }
+  }
+
   it('stalled client stays within its queue cap', { timeout: 60000 * SLOW }, async (t) => {
     const fast = await connect(wsUrl(livegate));
     t.after(() => fast.terminate());
@@ -847,15 +878,11 @@ sinks:
     stalled.ws._socket.pause();
 
     // Warm up the allocator and let the stalled client's kernel buffers fill.
-    for (let n = 0; n < 200; n++)
-      await publish(livegate.adminUrl, 'drop.a', payload(n));
-    await fast.waitFor(() => fast.events().length === 200, 'the warm-up events', 10000 * SLOW);
+    await publishPaced(0, 200, fast);
     const rssBefore = await rssBytes(livegate.process.pid);
 
     const total = 5000;
-    for (let n = 200; n < total; n++)
-      await publish(livegate.adminUrl, 'drop.a', payload(n));
-    await fast.waitFor(() => fast.events().length === total, 'every event at the fast client', 30000 * SLOW);
+    await publishPaced(200, total, fast);
     const rssAfter = await rssBytes(livegate.process.pid);
 
     // 4800 events of 4 KiB went past a client that reads nothing: without the cap the
