@@ -284,7 +284,7 @@ static int lg_admin_publish_options(lg_http_request *req, char **key, char **typ
 static void lg_admin_publish(lg_http_request *req, lg_gateway *gateway, const char *name)
 {
     const lg_rule *rule;
-    lg_channel *channel;
+    lg_publish_result result;
     lg_event *event;
     const void *body;
     size_t body_len;
@@ -317,12 +317,17 @@ static void lg_admin_publish(lg_http_request *req, lg_gateway *gateway, const ch
     }
 
     event = lg_event_new(key, type, body, body_len, 0);
-    channel = lg_hub_publish(gateway->hub, name, event, &status, &err);
-    if (channel == NULL) {
+    if (lg_hub_publish(gateway->hub, name, event, &result, &status, &err) < 0) {
         lg_http_respond_error(req, status, "%s", err.message);
         goto done;
     }
-    lg_admin_respond_json(req, 201, json_pack("{s:s, s:s}", "channel", channel->name, "id", channel->last_id));
+
+    /* 202 tells that the channel's script dropped the event. */
+    if (result.count == 0)
+        lg_admin_respond_json(req, 202, json_pack("{s:s, s:b}", "channel", result.channel->name, "dropped", 1));
+    else
+        lg_admin_respond_json(req, 201, json_pack("{s:s, s:s, s:I}", "channel", result.channel->name, "id",
+                                                  result.last_id, "count", (json_int_t)result.count));
 
 done:
     free(key);

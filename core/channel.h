@@ -39,6 +39,8 @@ typedef struct lg_channel {
     uint64_t subscribers;
 
     uint64_t events_in; /* channel thread only */
+    uint64_t script_errors;  /* events on which the script failed */
+    uint64_t script_dropped; /* events the script dropped by returning nil */
     atomic_uint_fast64_t events_out;
     atomic_uint_fast64_t dropped[LG_DROP_REASON_COUNT];
 

@@ -56,3 +56,47 @@ void lg_event_unref_cleanup(const void *data, size_t len, void *event)
     (void)len;
     lg_event_unref(event);
 }
+
+void lg_event_list_take(lg_event_list *list, lg_event **events, size_t count)
+{
+    if (list->count + count > list->cap) {
+        list->cap = (list->count + count) * 2;
+        list->items = lg_realloc(list->items, list->cap * sizeof(*list->items));
+    }
+    if (count > 0)
+        memcpy(list->items + list->count, events, count * sizeof(*events));
+    list->count += count;
+    free(events);
+}
+
+void lg_event_list_push(lg_event_list *events, lg_event *event)
+{
+    lg_event **one = lg_malloc(sizeof(*one));
+
+    one[0] = event;
+    lg_event_list_take(events, one, 1);
+}
+
+static int lg_event_compare_seq(const void *a, const void *b)
+{
+    const lg_event *x = *(lg_event *const *)a;
+    const lg_event *y = *(lg_event *const *)b;
+
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+void lg_event_list_sort(lg_event_list *events)
+{
+    if (events->count > 1)
+        qsort(events->items, events->count, sizeof(*events->items), lg_event_compare_seq);
+}
+
+void lg_event_list_clear(lg_event_list *events)
+{
+    for (size_t i = 0; i < events->count; i++)
+        lg_event_unref(events->items[i]);
+    free(events->items);
+    events->items = NULL;
+    events->count = 0;
+    events->cap = 0;
+}

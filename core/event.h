@@ -54,6 +54,25 @@ void lg_event_unref(lg_event *event);
  * so queued frames keep their event alive until the bytes are sent. */
 void lg_event_unref_cleanup(const void *data, size_t len, void *event);
 
+/* A growable array of event references. */
+typedef struct lg_event_list {
+    lg_event **items;
+    size_t count;
+    size_t cap;
+} lg_event_list;
+
+/* Append EVENT to EVENTS, taking over the caller's reference. */
+void lg_event_list_push(lg_event_list *events, lg_event *event);
+
+/* Append COUNT references from EVENTS (taken over) and free that array. */
+void lg_event_list_take(lg_event_list *list, lg_event **events, size_t count);
+
+/* Sort EVENTS by sequence number. */
+void lg_event_list_sort(lg_event_list *events);
+
+/* Drop every reference and free the array. */
+void lg_event_list_clear(lg_event_list *events);
+
 /* Return 1 when DATA of LEN bytes is exactly one valid JSON value (RFC 8259,
  * UTF-8, surrounding whitespace allowed, numbers of any size). */
 int lg_json_is_valid(const char *data, size_t len);

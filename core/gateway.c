@@ -15,6 +15,7 @@
 #include "format.h"
 #include "gateway.h"
 #include "log.h"
+#include "lua_script.h"
 
 static lg_instance *lg_gateway_create_instance(lg_gateway *gateway, const lg_plugin_settings *item,
                                                lg_plugin_kind kind, lg_error *err)
@@ -102,6 +103,56 @@ static char *lg_gateway_default_plugin_dir(const lg_settings *settings)
     return lg_settings_resolve_path(settings, configured);
 }
 
+static void lg_gateway_script_emit(void *arg, const char *channel, lg_event *event, unsigned hops)
+{
+    lg_gateway *gateway = arg;
+
+    /* Without a hub (livegate -t) nothing is published. */
+    if (gateway->hub == NULL) {
+        lg_event_unref(event);
+        return;
+    }
+    lg_hub_emit(gateway->hub, channel, event, hops);
+}
+
+static void lg_gateway_script_flush(void *arg)
+{
+    lg_gateway *gateway = arg;
+
+    if (gateway->hub != NULL && !gateway->hub->publishing)
+        lg_hub_flush_emits(gateway->hub);
+}
+
+/* Compile the script of every channel rule that has one, so that -t reports
+ * script errors and a start never runs with a broken script. */
+static int lg_gateway_load_scripts(lg_gateway *gateway, lg_error *err)
+{
+    const lg_settings *settings = gateway->settings;
+    const lg_lua_settings *lua = &settings->server.lua;
+    lg_script_limits limits = {lua->instruction_budget, lua->memory_bytes, lua->disable_after};
+    lg_script_host host = {gateway->base, lg_gateway_script_emit, lg_gateway_script_flush, gateway};
+    const lg_rule *rules = settings->channels.items;
+    const lg_conf_node *list = lg_conf_map_get(settings->doc->root, "channels", NULL);
+
+    gateway->scripts = lg_calloc(settings->channels.count, sizeof(*gateway->scripts));
+    for (size_t i = 0; i < settings->channels.count; i++) {
+        const lg_conf_node *node;
+        char *path;
+
+        if (rules[i].lua == NULL || rules[i].lua[0] == '\0')
+            continue;
+        path = lg_settings_resolve_path(settings, rules[i].lua);
+        gateway->scripts[i] = lg_script_load(path, &limits, &host, err);
+        free(path);
+        if (gateway->scripts[i] == NULL) {
+            node = lg_conf_map_get(list->items[i], "lua", NULL);
+            return lg_error_prefix(err, "%s:%u:%u: channels[%zu] (match '%s')", node->file, node->line,
+                                   node->column, i, rules[i].match);
+        }
+    }
+    return 0;
+}
+
 lg_gateway *lg_gateway_new(lg_settings *settings, const char *plugin_dir, lg_error *err)
 {
     lg_gateway *gateway = lg_calloc(1, sizeof(*gateway));
@@ -132,6 +183,8 @@ lg_gateway *lg_gateway_new(lg_settings *settings, const char *plugin_dir, lg_err
     lg_gateway_set_limits(gateway);
 
     if (lg_gateway_create_instances(gateway, err) < 0)
+        goto fail;
+    if (lg_gateway_load_scripts(gateway, err) < 0)
         goto fail;
 
     if (gateway->web_root != NULL)
@@ -338,6 +391,7 @@ int lg_gateway_run(lg_gateway *gateway, lg_error *err)
                               (size_t)gateway->settings->server.limits.max_channels, err);
     if (gateway->hub == NULL)
         return -1;
+    lg_hub_set_scripts(gateway->hub, gateway->scripts);
 
     lg_gateway_watch_signals(gateway);
     if (lg_gateway_start_admin(gateway, err) < 0)
@@ -391,6 +445,9 @@ void lg_gateway_free(lg_gateway *gateway)
 
     lg_gateway_free_instances(gateway->sources, gateway->source_count);
     lg_gateway_free_instances(gateway->sinks, gateway->sink_count);
+    for (size_t i = 0; gateway->scripts != NULL && i < gateway->settings->channels.count; i++)
+        lg_script_free(gateway->scripts[i]);
+    free(gateway->scripts);
     lg_module_set_clear(&gateway->modules);
     lg_format_reset();
     if (gateway->worker_settings.address_limit != NULL)

@@ -37,6 +37,7 @@ typedef struct lg_gateway {
     atomic_size_t public_connections;
     atomic_size_t admin_connections;
 
+    struct lg_script **scripts; /* per channel rule, NULL where a rule has no script */
     lg_hub *hub;
     lg_worker **workers;
     size_t worker_count;

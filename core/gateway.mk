@@ -9,6 +9,9 @@ libcore_la_SOURCES += \
 	core/history.c core/history.h \
 	core/hub.c core/hub.h \
 	core/instance.c core/instance.h \
+	core/lua_json.c core/lua_json.h \
+	core/lua_sandbox.c core/lua_sandbox.h \
+	core/lua_script.c core/lua_script.h \
 	core/mailbox.c core/mailbox.h \
 	core/messages.h \
 	core/metrics.c \

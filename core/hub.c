@@ -10,11 +10,23 @@
 #include "format.h"
 #include "hub.h"
 #include "log.h"
+#include "lua_script.h"
 #include "messages.h"
 #include "names.h"
 #include "worker.h"
 
 #define LG_HUB_EXPIRE_INTERVAL_MS 1000
+
+/* A chain of scripts emitting into each other stops after this many hops. */
+#define LG_HUB_MAX_HOPS 8
+
+typedef struct lg_pending_emit {
+    char *channel;
+    lg_event *event;
+    unsigned hops;
+    STAILQ_ENTRY(lg_pending_emit) next;
+} lg_pending_emit;
+
 
 static void lg_hub_handle_messages(struct lg_message_list *messages, void *arg);
 
@@ -58,6 +70,7 @@ lg_hub *lg_hub_new(struct event_base *base, const lg_rule *rules, size_t rule_co
     hub->rule_count = rule_count;
     hub->max_channels = max_channels;
     hub->started_ms = lg_clock_wall_ms();
+    STAILQ_INIT(&hub->pending);
     lg_hub_make_epoch(hub->epoch, sizeof(hub->epoch), hub->started_ms);
 
     if (lg_mailbox_init(&hub->mailbox, base, lg_hub_handle_messages, hub, err) < 0) {
@@ -85,6 +98,14 @@ void lg_hub_free(lg_hub *hub)
         return;
     lg_mailbox_destroy(&hub->mailbox);
     event_free(hub->expire_timer);
+    while (!STAILQ_EMPTY(&hub->pending)) {
+        lg_pending_emit *pending = STAILQ_FIRST(&hub->pending);
+
+        STAILQ_REMOVE_HEAD(&hub->pending, next);
+        lg_event_unref(pending->event);
+        free(pending->channel);
+        free(pending);
+    }
 
     HASH_ITER(hh, hub->channels, channel, tmp)
     {
@@ -150,26 +171,155 @@ static void lg_hub_fan_out(lg_hub *hub, lg_channel *channel, lg_event *event)
     }
 }
 
-lg_channel *lg_hub_publish(lg_hub *hub, const char *name, lg_event *event, int *status, lg_error *err)
+/* Give EVENT sequence number SEQ and the matching id. */
+static void lg_hub_number(lg_hub *hub, lg_event *event, uint64_t seq)
 {
-    lg_channel *channel = lg_hub_channel(hub, name, status, err);
-
-    if (channel == NULL) {
-        lg_event_unref(event);
-        return NULL;
-    }
-
-    event->seq = ++hub->last_seq;
+    event->seq = seq;
+    free(event->id);
     event->id = lg_sprintf("%s-%" PRIu64, hub->epoch, event->seq);
+}
+
+/* Put EVENT into CHANNEL: encode it, keep it, hand it to the workers. */
+static void lg_hub_append(lg_hub *hub, lg_channel *channel, lg_event *event)
+{
     event->channel = channel;
     event->channel_name = channel->name;
     lg_format_encode_all(event);
-
     lg_channel_append(channel, event, lg_clock_monotonic_ms());
     hub->events_in++;
     lg_hub_fan_out(hub, channel, event);
+}
+
+static lg_script *lg_hub_script(const lg_hub *hub, const lg_channel *channel)
+{
+    if (hub->scripts == NULL)
+        return NULL;
+    return hub->scripts[channel->rule - hub->rules];
+}
+
+/* Run the channel's script on EVENT and fill OUT with what goes into the
+ * channel: the script's result, or what on_error says when it fails. */
+static void lg_hub_run_script(lg_hub *hub, lg_channel *channel, lg_script *script, lg_event *event, unsigned hops,
+                              lg_event_list *out)
+{
+    lg_error err;
+
+    if (lg_script_disabled(script)) {
+        lg_error_set(&err, "script %s is disabled", lg_script_path(script));
+    } else if (lg_script_run(script, channel->name, event, hops, out, &err) == 0) {
+        if (out->count == 0)
+            channel->script_dropped++;
+        return;
+    } else {
+        channel->script_errors++;
+        LG_LOG_WARN("hub", "channel '%s' event %s: %s (on_error: %s)", channel->name, event->id, err.message,
+                    lg_on_error_name(channel->rule->on_error));
+    }
+
+    if (channel->rule->on_error == LG_ON_ERROR_PASS)
+        lg_event_list_push(out, lg_event_ref(event));
+}
+
+/* Publish one event with HOPS scripts behind it. */
+static int lg_hub_publish_one(lg_hub *hub, const char *name, lg_event *event, unsigned hops,
+                              lg_publish_result *result, int *status, lg_error *err)
+{
+    lg_channel *channel = lg_hub_channel(hub, name, status, err);
+    lg_event_list out = {0};
+    lg_script *script;
+
+    memset(result, 0, sizeof(*result));
+    if (channel == NULL) {
+        lg_event_unref(event);
+        return -1;
+    }
+    result->channel = channel;
+
+    /* The id comes first, so that a script sees it and its errors name it. */
+    lg_hub_number(hub, event, ++hub->last_seq);
+    script = lg_hub_script(hub, channel);
+    if (script != NULL)
+        lg_hub_run_script(hub, channel, script, event, hops, &out);
+    else
+        lg_event_list_push(&out, lg_event_ref(event));
+
+    /* The first event keeps the reserved id; split parts get later ones. A
+     * part that is the very event given is copied if it already went in. */
+    for (size_t i = 0; i < out.count; i++) {
+        lg_event *part = out.items[i];
+
+        if (part->channel != NULL) {
+            lg_event *copy = lg_event_new(part->key, part->type, part->data, part->data_len, part->time_ms);
+
+            lg_event_unref(part);
+            part = out.items[i] = copy;
+        }
+        if (i == 0 && part != event)
+            lg_hub_number(hub, part, event->seq);
+        else if (i > 0)
+            lg_hub_number(hub, part, ++hub->last_seq);
+        lg_hub_append(hub, channel, part);
+    }
+
+    result->count = out.count;
+    result->last_id = out.count > 0 ? channel->last_id : NULL;
+    lg_event_list_clear(&out);
     lg_event_unref(event);
-    return channel;
+    return 0;
+}
+
+int lg_hub_publish(lg_hub *hub, const char *name, lg_event *event, lg_publish_result *result, int *status,
+                   lg_error *err)
+{
+    int outermost = !hub->publishing;
+    int rc;
+
+    hub->publishing = 1;
+    rc = lg_hub_publish_one(hub, name, event, 0, result, status, err);
+    if (outermost) {
+        lg_hub_flush_emits(hub);
+        hub->publishing = 0;
+    }
+    return rc;
+}
+
+void lg_hub_emit(lg_hub *hub, const char *channel, lg_event *event, unsigned hops)
+{
+    lg_pending_emit *pending = lg_calloc(1, sizeof(*pending));
+
+    pending->channel = lg_strdup(channel);
+    pending->event = event;
+    pending->hops = hops;
+    STAILQ_INSERT_TAIL(&hub->pending, pending, next);
+}
+
+void lg_hub_flush_emits(lg_hub *hub)
+{
+    lg_pending_emit *pending;
+    lg_publish_result result;
+    lg_error err;
+    int status;
+
+    hub->publishing = 1;
+    while ((pending = STAILQ_FIRST(&hub->pending)) != NULL) {
+        STAILQ_REMOVE_HEAD(&hub->pending, next);
+        if (pending->hops > LG_HUB_MAX_HOPS) {
+            LG_LOG_WARN("hub", "event emitted into channel '%s' dropped: %u scripts in a row emitted it, the limit is %d",
+                        pending->channel, pending->hops, LG_HUB_MAX_HOPS);
+            lg_event_unref(pending->event);
+        } else if (lg_hub_publish_one(hub, pending->channel, pending->event, pending->hops, &result, &status, &err) <
+                   0) {
+            LG_LOG_WARN("hub", "event emitted into channel '%s' dropped: %s", pending->channel, err.message);
+        }
+        free(pending->channel);
+        free(pending);
+    }
+    hub->publishing = 0;
+}
+
+void lg_hub_set_scripts(lg_hub *hub, lg_script **scripts)
+{
+    hub->scripts = scripts;
 }
 
 int lg_hub_parse_id(const lg_hub *hub, const char *id, uint64_t *seq)
@@ -191,40 +341,6 @@ int lg_hub_parse_id(const lg_hub *hub, const char *id, uint64_t *seq)
 
     *seq = (uint64_t)value;
     return 0;
-}
-
-static void lg_event_list_take(lg_event_list *list, lg_event **events, size_t count)
-{
-    if (list->count + count > list->cap) {
-        list->cap = (list->count + count) * 2;
-        list->items = lg_realloc(list->items, list->cap * sizeof(*list->items));
-    }
-    if (count > 0)
-        memcpy(list->items + list->count, events, count * sizeof(*events));
-    list->count += count;
-    free(events);
-}
-
-void lg_event_list_push(lg_event_list *events, lg_event *event)
-{
-    lg_event **one = lg_malloc(sizeof(*one));
-
-    one[0] = event;
-    lg_event_list_take(events, one, 1);
-}
-
-static int lg_event_compare_seq(const void *a, const void *b)
-{
-    const lg_event *x = *(lg_event *const *)a;
-    const lg_event *y = *(lg_event *const *)b;
-
-    return x->seq < y->seq ? -1 : x->seq > y->seq;
-}
-
-void lg_event_list_sort(lg_event_list *events)
-{
-    if (events->count > 1)
-        qsort(events->items, events->count, sizeof(*events->items), lg_event_compare_seq);
 }
 
 void lg_hub_resolve_resume(lg_hub *hub, lg_channel *channel, const char *last_event_id, lg_subscribe_result *result,

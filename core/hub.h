@@ -15,6 +15,8 @@
 #include "rules.h"
 
 struct lg_worker;
+struct lg_script;
+struct lg_pending_emit;
 
 #define LG_HUB_EPOCH_BYTES 16
 
@@ -27,6 +29,11 @@ typedef struct lg_hub {
     size_t max_channels;
     const lg_rule *rules;
     size_t rule_count;
+    struct lg_script **scripts; /* per rule, NULL where a rule has no script; not owned */
+
+    /* Events emitted by scripts, published once the current publish ends. */
+    STAILQ_HEAD(, lg_pending_emit) pending;
+    int publishing;
 
     /* Resume ids are "EPOCH-SEQ": EPOCH changes at every start, so ids from
      * an earlier process are recognised as unknown instead of being
@@ -65,12 +72,32 @@ lg_channel *lg_hub_channel(lg_hub *hub, const char *name, int *status, lg_error 
 /* Return the channel NAME if it exists, without creating it. */
 lg_channel *lg_hub_find_channel(lg_hub *hub, const char *name);
 
+/* Attach the scripts of the rules (SCRIPTS[i] belongs to RULES[i]). */
+void lg_hub_set_scripts(lg_hub *hub, struct lg_script **scripts);
+
+/* What a publish did. */
+typedef struct lg_publish_result {
+    lg_channel *channel;
+    size_t count;        /* events that entered the channel: 0 when its script dropped the event */
+    const char *last_id; /* id of the last of them, owned by the channel; NULL when COUNT is 0 */
+} lg_publish_result;
+
 /* Publish EVENT (the hub takes over the caller's reference) into channel
- * NAME: assign its sequence and id, encode it once per wire format, add it
- * to history and snapshot, and hand it to every worker that has
- * subscribers. Returns the channel, or NULL with ERR and *STATUS set (the
- * event is then released). */
-lg_channel *lg_hub_publish(lg_hub *hub, const char *name, lg_event *event, int *status, lg_error *err);
+ * NAME: assign its sequence and id, run the channel's script if it has one,
+ * encode what comes out once per wire format, add it to history and
+ * snapshot, and hand it to every worker that has subscribers. Events that
+ * scripts emit are published after it. Returns 0 with RESULT filled, or -1
+ * with ERR and *STATUS set (the event is then released). A failing script is
+ * not an error here: its rule's on_error decides. */
+int lg_hub_publish(lg_hub *hub, const char *name, lg_event *event, lg_publish_result *result, int *status,
+                   lg_error *err);
+
+/* Queue EVENT (taken over) for CHANNEL, to be published when the current
+ * publish or timer callback ends; HOPS counts the scripts before it. */
+void lg_hub_emit(lg_hub *hub, const char *channel, lg_event *event, unsigned hops);
+
+/* Publish everything queued by lg_hub_emit. */
+void lg_hub_flush_emits(lg_hub *hub);
 
 /* Ask every worker to close its connections within TIMEOUT_MS and stop.
  * CALLBACK runs on the hub thread when the last worker has stopped. */
@@ -82,24 +109,11 @@ int lg_hub_parse_id(const lg_hub *hub, const char *id, uint64_t *seq);
 
 struct lg_subscribe_result;
 
-/* A growable array of event references. */
-typedef struct lg_event_list {
-    lg_event **items;
-    size_t count;
-    size_t cap;
-} lg_event_list;
-
 /* Resolve a new subscription to CHANNEL: with LAST_EVENT_ID, append the
  * events after it to EVENTS when history still has all of them (RECOVERED),
  * else set RESET with its reason and append the snapshot; without an id,
  * append the snapshot. */
 void lg_hub_resolve_resume(lg_hub *hub, lg_channel *channel, const char *last_event_id,
                            struct lg_subscribe_result *result, lg_event_list *events);
-
-/* Append EVENT to EVENTS without taking a reference. */
-void lg_event_list_push(lg_event_list *events, lg_event *event);
-
-/* Sort EVENTS by sequence number. */
-void lg_event_list_sort(lg_event_list *events);
 
 #endif

@@ -138,6 +138,7 @@ void lg_instance_set_health(lg_instance *instance, lg_health health, const char 
 
 int lg_instance_publish(lg_instance *instance, const lg_publish *publish, lg_error *err)
 {
+    lg_publish_result result;
     lg_event *event;
     int status;
 
@@ -147,9 +148,7 @@ int lg_instance_publish(lg_instance *instance, const lg_publish *publish, lg_err
         return -1;
 
     event = lg_event_new(publish->key, publish->type, publish->data, publish->data_len, publish->time_ms);
-    if (lg_hub_publish(instance->gateway->hub, publish->channel, event, &status, err) == NULL)
-        return -1;
-    return 0;
+    return lg_hub_publish(instance->gateway->hub, publish->channel, event, &result, &status, err);
 }
 
 void lg_instance_add_route(lg_instance *instance, const char *method, const char *path, unsigned flags,

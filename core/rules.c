@@ -8,6 +8,7 @@
 
 static const char *const lg_snapshot_names[] = {"none", "last", "keyed", NULL};
 static const char *const lg_overflow_names[] = {"conflate", "drop", "disconnect", NULL};
+static const char *const lg_on_error_names[] = {"drop", "pass", NULL};
 
 static const lg_option lg_history_options[] = {
     {.name = "length",
@@ -76,6 +77,18 @@ const lg_option lg_rule_options[] = {
      .offset = offsetof(lg_rule, subscribe),
      .default_value = "true",
      .description = "Allow clients to subscribe to matching channels."},
+    {.name = "lua",
+     .type = LG_OPT_STRING,
+     .offset = offsetof(lg_rule, lua),
+     .description = "Lua script whose on_event(event) filters, changes or splits every event of matching "
+                    "channels (see docs/lua.md); relative to the config file."},
+    {.name = "on_error",
+     .type = LG_OPT_ENUM,
+     .offset = offsetof(lg_rule, on_error),
+     .default_value = "drop",
+     .choices = lg_on_error_names,
+     .description = "What happens to an event when the script fails on it (an error, the instruction budget "
+                    "or the memory limit), and to every event once the script is disabled."},
     {0},
 };
 
@@ -91,6 +104,11 @@ const lg_rule *lg_rules_find(const lg_rule *rules, size_t count, const char *nam
 const char *lg_snapshot_mode_name(int mode)
 {
     return mode >= 0 && mode <= LG_SNAPSHOT_KEYED ? lg_snapshot_names[mode] : "unknown";
+}
+
+const char *lg_on_error_name(int on_error)
+{
+    return on_error == LG_ON_ERROR_PASS ? "pass" : "drop";
 }
 
 const char *lg_overflow_policy_name(int policy)

@@ -13,6 +13,11 @@ typedef enum lg_snapshot_mode {
     LG_SNAPSHOT_KEYED, /* the newest event of every key */
 } lg_snapshot_mode;
 
+typedef enum lg_on_error {
+    LG_ON_ERROR_DROP = 0, /* an event whose script failed is dropped */
+    LG_ON_ERROR_PASS,     /* it goes on unchanged */
+} lg_on_error;
+
 typedef enum lg_overflow_policy {
     LG_OVERFLOW_CONFLATE = 0, /* keep the newest queued event per key */
     LG_OVERFLOW_DROP,         /* drop new events and send a gap notice */
@@ -35,6 +40,8 @@ typedef struct lg_rule {
     double max_rate;
     int publish;
     int subscribe;
+    char *lua;    /* script path as written in the file, NULL for none */
+    int on_error; /* lg_on_error */
 } lg_rule;
 
 /* The option table of one rule, for the config parser and the docs. */
@@ -45,5 +52,6 @@ const lg_rule *lg_rules_find(const lg_rule *rules, size_t count, const char *nam
 
 const char *lg_snapshot_mode_name(int mode);
 const char *lg_overflow_policy_name(int policy);
+const char *lg_on_error_name(int on_error);
 
 #endif

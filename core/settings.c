@@ -164,6 +164,33 @@ static const lg_option lg_limit_options[] = {
     {0},
 };
 
+static const lg_option lg_lua_options[] = {
+    {.name = "instruction_budget",
+     .type = LG_OPT_INT,
+     .offset = offsetof(lg_lua_settings, instruction_budget),
+     .default_value = "1000000",
+     .min = 1000,
+     .max = 1000000000,
+     .description = "Lua instructions one call of a script may run (on_event, a timer callback, the top level); "
+                    "a call that needs more is stopped and fails."},
+    {.name = "memory_limit",
+     .type = LG_OPT_SIZE,
+     .offset = offsetof(lg_lua_settings, memory_bytes),
+     .default_value = "32MiB",
+     .min = 1048576,
+     .max = 17179869184LL,
+     .description = "Memory one script's Lua state may use; an allocation past it fails the running call."},
+    {.name = "disable_after",
+     .type = LG_OPT_INT,
+     .offset = offsetof(lg_lua_settings, disable_after),
+     .default_value = "100",
+     .min = 0,
+     .max = 100000000,
+     .description = "Failed calls in a row after which a script is disabled until the next reload (its "
+                    "channels then follow on_error); 0 never disables."},
+    {0},
+};
+
 const lg_option lg_server_options[] = {
     {.name = "listen",
      .type = LG_OPT_STRING,
@@ -210,6 +237,11 @@ const lg_option lg_server_options[] = {
      .offset = offsetof(lg_server_settings, limits),
      .table = lg_limit_options,
      .description = "Limits of requests, connections and queues."},
+    {.name = "lua",
+     .type = LG_OPT_TABLE,
+     .offset = offsetof(lg_server_settings, lua),
+     .table = lg_lua_options,
+     .description = "Limits of the channel scripts."},
     {0},
 };
 

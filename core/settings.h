@@ -38,6 +38,12 @@ typedef struct lg_limit_settings {
     int64_t max_subscriptions;
 } lg_limit_settings;
 
+typedef struct lg_lua_settings {
+    int64_t instruction_budget;
+    int64_t memory_bytes;
+    int64_t disable_after;
+} lg_lua_settings;
+
 typedef struct lg_server_settings {
     char *listen;
     int64_t workers;
@@ -47,6 +53,7 @@ typedef struct lg_server_settings {
     lg_admin_settings admin;
     lg_log_settings log;
     lg_limit_settings limits;
+    lg_lua_settings lua;
 } lg_server_settings;
 
 /* One item of "sources:" or "sinks:". NODE is the item's mapping, kept for

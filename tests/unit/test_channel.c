@@ -280,12 +280,13 @@ static int hub_teardown(void **state)
 static lg_channel *publish(hub_fixture *fx, const char *channel, const char *key, const char *data)
 {
     lg_event *event = lg_event_new(key, NULL, data, strlen(data), 0);
+    lg_publish_result result;
     lg_error err;
     int status;
-    lg_channel *result = lg_hub_publish(fx->hub, channel, event, &status, &err);
 
-    assert_non_null(result);
-    return result;
+    assert_int_equal(lg_hub_publish(fx->hub, channel, event, &result, &status, &err), 0);
+    assert_int_equal(result.count, 1);
+    return result.channel;
 }
 
 /* The outcome of resolving one subscription, as the hub computes it. */
