@@ -13,6 +13,7 @@
 #include "format.h"
 #include "gateway.h"
 #include "log.h"
+#include "lua_script.h"
 #include "names.h"
 #include "stats.h"
 
@@ -138,6 +139,16 @@ static void lg_admin_health(lg_http_request *req, void *arg)
             worst = source->health;
     }
 
+    for (size_t i = 0; gateway->scripts != NULL && i < gateway->settings->channels.count; i++) {
+        lg_script *script = gateway->scripts[i];
+
+        if (script == NULL || !lg_script_disabled(script))
+            continue;
+        json_array_append_new(failing, json_sprintf("script:%s", lg_script_path(script)));
+        if (worst < LG_HEALTH_DEGRADED)
+            worst = LG_HEALTH_DEGRADED;
+    }
+
     json_object_set_new(body, "status", json_string(lg_health_name(worst)));
     json_object_set_new(body, "sources", sources);
     json_object_set_new(body, "failing", failing);
@@ -169,6 +180,27 @@ static json_t *lg_admin_totals_json(lg_gateway *gateway, const lg_totals *totals
                      "dropped", dropped);
 }
 
+static json_t *lg_admin_scripts_json(lg_gateway *gateway)
+{
+    const lg_rule *rules = gateway->settings->channels.items;
+    json_t *list = json_array();
+
+    for (size_t i = 0; gateway->scripts != NULL && i < gateway->settings->channels.count; i++) {
+        lg_script *script = gateway->scripts[i];
+        const char *last_error;
+
+        if (script == NULL)
+            continue;
+        last_error = lg_script_last_error(script);
+        json_array_append_new(list, json_pack("{s:s, s:s, s:I, s:I, s:b, s:I, s:s?}", "path", lg_script_path(script),
+                                              "match", rules[i].match, "calls", (json_int_t)lg_script_calls(script),
+                                              "errors", (json_int_t)lg_script_errors(script), "disabled",
+                                              lg_script_disabled(script), "memory_bytes",
+                                              (json_int_t)lg_script_memory(script), "last_error", last_error));
+    }
+    return list;
+}
+
 json_t *lg_admin_stats(lg_gateway *gateway)
 {
     int64_t now_ms = lg_clock_wall_ms();
@@ -191,7 +223,9 @@ json_t *lg_admin_stats(lg_gateway *gateway)
     json_object_set_new(stats, "channels", json_integer((json_int_t)gateway->hub->channel_count));
     json_object_set_new(stats, "epoch", json_string(gateway->hub->epoch));
     json_object_set_new(stats, "sources", sources);
-    json_object_set_new(stats, "config", json_pack("{s:s, s:I}", "path", gateway->settings->path, "loaded_at_ms",
+    json_object_set_new(stats, "scripts", lg_admin_scripts_json(gateway));
+    json_object_set_new(stats, "config", json_pack("{s:s, s:I, s:I}", "path", gateway->settings->path, "version",
+                                                   (json_int_t)gateway->config_version, "loaded_at_ms",
                                                    (json_int_t)gateway->config_loaded_ms));
     json_object_set_new(stats, "listeners", json_pack("{s:s, s:s}", "public", gateway->public_address, "admin",
                                                       gateway->admin_address));
@@ -226,14 +260,15 @@ static json_t *lg_admin_channel_json(const lg_channel *channel)
         json_object_set_new(dropped, lg_drop_reason_name((lg_drop_reason)r),
                             json_integer((json_int_t)atomic_load_explicit(&channel->dropped[r], memory_order_relaxed)));
 
-    return json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:s?, s:s, s:s, s:o}", "name", channel->name, "rule",
+    return json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:s?, s:s, s:s, s:o, s:I, s:I}", "name", channel->name, "rule",
                      channel->rule->match, "subscribers", (json_int_t)channel->subscribers, "events_in",
                      (json_int_t)channel->events_in, "events_out",
                      (json_int_t)atomic_load_explicit(&channel->events_out, memory_order_relaxed), "history",
                      (json_int_t)channel->history.count, "snapshot_keys",
                      (json_int_t)lg_snapshot_key_count(&channel->snapshot), "last_id", channel->last_id, "snapshot",
                      lg_snapshot_mode_name(channel->rule->snapshot), "overflow",
-                     lg_overflow_policy_name(channel->rule->overflow), "dropped", dropped);
+                     lg_overflow_policy_name(channel->rule->overflow), "dropped", dropped, "script_errors",
+                     (json_int_t)channel->script_errors, "script_dropped", (json_int_t)channel->script_dropped);
 }
 
 static void lg_admin_list_channels(lg_http_request *req, void *arg)
@@ -363,6 +398,25 @@ static void lg_admin_channel_path(lg_http_request *req, void *arg)
     free(name);
 }
 
+static void lg_admin_reload(lg_http_request *req, void *arg)
+{
+    lg_gateway *gateway = arg;
+    json_t *warnings;
+    lg_error err;
+
+    if (!lg_admin_authorize(req))
+        return;
+    if (lg_gateway_reload(gateway, &warnings, &err) < 0) {
+        LG_LOG_ERROR("admin", "reload requested by %s failed, the running configuration stays: %s",
+                     lg_http_request_peer(req), err.message);
+        lg_http_respond_error(req, 400, "reload failed, the running configuration stays: %s", err.message);
+        return;
+    }
+    lg_admin_respond_json(req, 200, json_pack("{s:s, s:I, s:I, s:o}", "config", gateway->settings->path, "version",
+                                              (json_int_t)gateway->config_version, "loaded_at_ms",
+                                              (json_int_t)gateway->config_loaded_ms, "warnings", warnings));
+}
+
 void lg_admin_add_routes(lg_gateway *gateway, lg_http_routes *routes)
 {
     lg_http_routes_add(routes, "GET", "/health", 0, lg_admin_health, gateway);
@@ -371,4 +425,5 @@ void lg_admin_add_routes(lg_gateway *gateway, lg_http_routes *routes)
     lg_http_routes_add(routes, "GET", "/api/channels", 0, lg_admin_list_channels, gateway);
     lg_http_routes_add(routes, "GET", LG_ADMIN_CHANNELS_PREFIX, LG_HTTP_ROUTE_PREFIX, lg_admin_channel_path, gateway);
     lg_http_routes_add(routes, "POST", LG_ADMIN_CHANNELS_PREFIX, LG_HTTP_ROUTE_PREFIX, lg_admin_channel_path, gateway);
+    lg_http_routes_add(routes, "POST", "/api/reload", 0, lg_admin_reload, gateway);
 }

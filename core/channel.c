@@ -37,6 +37,10 @@ void lg_channel_free(lg_channel *channel)
     lg_history_clear(&channel->history);
     lg_snapshot_clear(&channel->snapshot);
     free(channel->worker_subscribers);
+    if (channel->own_rule != NULL) {
+        free(channel->own_rule->match);
+        free(channel->own_rule);
+    }
     free(channel->last_id);
     free(channel->name);
     free(channel);
@@ -61,4 +65,32 @@ void lg_channel_append(lg_channel *channel, lg_event *event, int64_t now_ms)
 void lg_channel_expire(lg_channel *channel, int64_t now_ms)
 {
     lg_history_expire(&channel->history, now_ms, channel->rule->history.max_age_ms);
+}
+
+void lg_channel_set_rule(lg_channel *channel, const lg_rule *rule)
+{
+    const lg_rule *old = channel->rule;
+    lg_rule *previous_copy = channel->own_rule;
+
+    if (rule == NULL) {
+        if (previous_copy != NULL)
+            return;
+        channel->own_rule = lg_memdup(old, sizeof(*old));
+        channel->own_rule->match = lg_strdup(old->match);
+        channel->own_rule->lua = NULL;
+        channel->rule = channel->own_rule;
+        return;
+    }
+
+    channel->rule = rule;
+    lg_history_resize(&channel->history, (size_t)rule->history.length);
+    if (rule->snapshot != old->snapshot || rule->snapshot_max_keys != old->snapshot_max_keys) {
+        lg_snapshot_clear(&channel->snapshot);
+        lg_snapshot_init(&channel->snapshot, rule->snapshot, (size_t)rule->snapshot_max_keys);
+    }
+    if (previous_copy != NULL) {
+        channel->own_rule = NULL;
+        free(previous_copy->match);
+        free(previous_copy);
+    }
 }

@@ -28,6 +28,7 @@ const char *lg_drop_reason_name(lg_drop_reason reason);
 typedef struct lg_channel {
     char *name;
     const lg_rule *rule;
+    lg_rule *own_rule; /* a copy kept when a reload left no rule matching this channel */
 
     lg_history history;
     lg_snapshot snapshot;
@@ -53,6 +54,11 @@ void lg_channel_free(lg_channel *channel);
 /* Take EVENT into the channel: it becomes part of history and snapshot.
  * The event's SEQ and ID must be set. */
 void lg_channel_append(lg_channel *channel, lg_event *event, int64_t now_ms);
+
+/* Switch to RULE after a reload, resizing history and resetting the
+ * snapshot when its mode changed. RULE NULL keeps a private copy of the old
+ * rule, without its script, for a channel that no rule matches any more. */
+void lg_channel_set_rule(lg_channel *channel, const lg_rule *rule);
 
 /* Apply the history age limit. */
 void lg_channel_expire(lg_channel *channel, int64_t now_ms);

@@ -560,3 +560,31 @@ const char *lg_conf_describe(const lg_conf_node *node)
         return "a list";
     return node->value == NULL ? "null" : "a string";
 }
+
+int lg_conf_equal(const lg_conf_node *a, const lg_conf_node *b)
+{
+    if (a == NULL || b == NULL)
+        return a == b;
+    if (a->kind != b->kind || a->count != b->count)
+        return 0;
+
+    switch (a->kind) {
+    case LG_CONF_SCALAR:
+        if (a->value == NULL || b->value == NULL)
+            return a->value == b->value;
+        return strcmp(a->value, b->value) == 0;
+    case LG_CONF_MAP:
+        for (size_t i = 0; i < a->count; i++) {
+            if (strcmp(a->pairs[i].key, b->pairs[i].key) != 0 || !lg_conf_equal(a->pairs[i].value, b->pairs[i].value))
+                return 0;
+        }
+        return 1;
+    case LG_CONF_SEQ:
+        for (size_t i = 0; i < a->count; i++) {
+            if (!lg_conf_equal(a->items[i], b->items[i]))
+                return 0;
+        }
+        return 1;
+    }
+    return 0;
+}

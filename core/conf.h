@@ -76,6 +76,10 @@ void lg_conf_free(lg_conf_doc *doc);
  * a mapping or has no such key. PAIR, when not NULL, receives the pair. */
 const lg_conf_node *lg_conf_map_get(const lg_conf_node *map, const char *key, const lg_conf_pair **pair);
 
+/* Return 1 when A and B hold the same values (kinds, scalars, keys in the
+ * same order, items), wherever they were written; NULL equals only NULL. */
+int lg_conf_equal(const lg_conf_node *a, const lg_conf_node *b);
+
 /* Return a human-readable name of the node's kind: "a mapping", "a list",
  * "a string" or "null", for messages like "expected a list, got a mapping". */
 const char *lg_conf_describe(const lg_conf_node *node);

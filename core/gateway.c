@@ -77,8 +77,10 @@ static void lg_gateway_set_limits(lg_gateway *gateway)
     gateway->admin_limits = *pub;
     gateway->admin_limits.max_connections = 0;
 
-    gateway->worker_settings.rules = gateway->settings->channels.items;
-    gateway->worker_settings.rule_count = gateway->settings->channels.count;
+    gateway->ruleset = lg_calloc(1, sizeof(*gateway->ruleset));
+    gateway->ruleset->rules = gateway->settings->channels.items;
+    gateway->ruleset->count = gateway->settings->channels.count;
+    atomic_init(&gateway->worker_settings.ruleset, gateway->ruleset);
     gateway->worker_settings.client_queue_bytes = (size_t)limits->client_queue_bytes;
     gateway->worker_settings.max_subscriptions = (size_t)limits->max_subscriptions;
     gateway->worker_settings.flush_timeout_ms = gateway->settings->server.shutdown_timeout_ms;
@@ -123,18 +125,26 @@ static void lg_gateway_script_flush(void *arg)
         lg_hub_flush_emits(gateway->hub);
 }
 
-/* Compile the script of every channel rule that has one, so that -t reports
- * script errors and a start never runs with a broken script. */
-static int lg_gateway_load_scripts(lg_gateway *gateway, lg_error *err)
+void lg_gateway_free_scripts(lg_script **scripts, size_t count)
 {
-    const lg_settings *settings = gateway->settings;
+    for (size_t i = 0; scripts != NULL && i < count; i++)
+        lg_script_free(scripts[i]);
+    free(scripts);
+}
+
+/* Compile the script of every channel rule of SETTINGS that has one into
+ * *SCRIPTS, so that -t reports script errors and neither a start nor a
+ * reload runs with a broken script. Returns 0, or -1 with ERR set and
+ * *SCRIPTS NULL. */
+int lg_gateway_load_scripts(lg_gateway *gateway, const lg_settings *settings, lg_script ***scripts, lg_error *err)
+{
     const lg_lua_settings *lua = &settings->server.lua;
     lg_script_limits limits = {lua->instruction_budget, lua->memory_bytes, lua->disable_after};
     lg_script_host host = {gateway->base, lg_gateway_script_emit, lg_gateway_script_flush, gateway};
     const lg_rule *rules = settings->channels.items;
     const lg_conf_node *list = lg_conf_map_get(settings->doc->root, "channels", NULL);
 
-    gateway->scripts = lg_calloc(settings->channels.count, sizeof(*gateway->scripts));
+    *scripts = lg_calloc(settings->channels.count, sizeof(**scripts));
     for (size_t i = 0; i < settings->channels.count; i++) {
         const lg_conf_node *node;
         char *path;
@@ -142,10 +152,12 @@ static int lg_gateway_load_scripts(lg_gateway *gateway, lg_error *err)
         if (rules[i].lua == NULL || rules[i].lua[0] == '\0')
             continue;
         path = lg_settings_resolve_path(settings, rules[i].lua);
-        gateway->scripts[i] = lg_script_load(path, &limits, &host, err);
+        (*scripts)[i] = lg_script_load(path, &limits, &host, err);
         free(path);
-        if (gateway->scripts[i] == NULL) {
+        if ((*scripts)[i] == NULL) {
             node = lg_conf_map_get(list->items[i], "lua", NULL);
+            lg_gateway_free_scripts(*scripts, settings->channels.count);
+            *scripts = NULL;
             return lg_error_prefix(err, "%s:%u:%u: channels[%zu] (match '%s')", node->file, node->line,
                                    node->column, i, rules[i].match);
         }
@@ -161,6 +173,7 @@ lg_gateway *lg_gateway_new(lg_settings *settings, const char *plugin_dir, lg_err
     gateway->settings = settings;
     gateway->started_ms = lg_clock_wall_ms();
     gateway->config_loaded_ms = gateway->started_ms;
+    gateway->config_version = 1;
     atomic_init(&gateway->public_connections, 0);
     atomic_init(&gateway->admin_connections, 0);
 
@@ -184,7 +197,7 @@ lg_gateway *lg_gateway_new(lg_settings *settings, const char *plugin_dir, lg_err
 
     if (lg_gateway_create_instances(gateway, err) < 0)
         goto fail;
-    if (lg_gateway_load_scripts(gateway, err) < 0)
+    if (lg_gateway_load_scripts(gateway, settings, &gateway->scripts, err) < 0)
         goto fail;
 
     if (gateway->web_root != NULL)
@@ -352,20 +365,42 @@ void lg_gateway_stop(lg_gateway *gateway)
                             gateway);
 }
 
+/* SIGHUP: reopen the log file (for rotation), then reload the configuration. */
+static void lg_gateway_on_hangup(lg_gateway *gateway)
+{
+    json_t *warnings = NULL;
+    size_t index;
+    json_t *warning;
+    lg_error err;
+
+    if (lg_log_reopen() < 0) {
+        /* The old file may be gone, so say it on standard error too. */
+        fprintf(stderr, "livegate: SIGHUP: cannot reopen the log file: %s\n", strerror(errno));
+        LG_LOG_ERROR("core", "SIGHUP: cannot reopen the log file: %s", strerror(errno));
+    } else {
+        LG_LOG_INFO("core", "SIGHUP: log file reopened");
+    }
+
+    if (lg_gateway_reload(gateway, &warnings, &err) < 0) {
+        LG_LOG_ERROR("core", "SIGHUP: reload failed, the running configuration stays: %s", err.message);
+        return;
+    }
+    json_array_foreach(warnings, index, warning)
+    {
+        LG_LOG_WARN("core", "SIGHUP: %s", json_string_value(warning));
+    }
+    json_decref(warnings);
+}
+
 static void lg_gateway_on_signal(evutil_socket_t signum, short what, void *arg)
 {
     lg_gateway *gateway = arg;
 
     if (signum == SIGHUP) {
-        if (lg_log_reopen() < 0) {
-            /* The old file may be gone, so say it on standard error too. */
-            fprintf(stderr, "livegate: SIGHUP: cannot reopen the log file: %s\n", strerror(errno));
-            LG_LOG_ERROR("core", "SIGHUP: cannot reopen the log file: %s", strerror(errno));
-        }
-        else
-            LG_LOG_INFO("core", "SIGHUP: log file reopened");
+        lg_gateway_on_hangup(gateway);
         return;
     }
+
 
     LG_LOG_INFO("core", "received %s", signum == SIGTERM ? "SIGTERM" : "SIGINT");
     if (gateway->stopping) {
@@ -445,9 +480,7 @@ void lg_gateway_free(lg_gateway *gateway)
 
     lg_gateway_free_instances(gateway->sources, gateway->source_count);
     lg_gateway_free_instances(gateway->sinks, gateway->sink_count);
-    for (size_t i = 0; gateway->scripts != NULL && i < gateway->settings->channels.count; i++)
-        lg_script_free(gateway->scripts[i]);
-    free(gateway->scripts);
+    lg_gateway_free_scripts(gateway->scripts, gateway->settings->channels.count);
     lg_module_set_clear(&gateway->modules);
     lg_format_reset();
     if (gateway->worker_settings.address_limit != NULL)
@@ -464,6 +497,7 @@ void lg_gateway_free(lg_gateway *gateway)
     if (gateway->base != NULL)
         event_base_free(gateway->base);
     free(gateway->web_root);
+    free(gateway->ruleset);
     lg_settings_free(gateway->settings);
     free(gateway);
 }

@@ -9,6 +9,7 @@
 #include <event2/event.h>
 
 #include "address_limit.h"
+#include <jansson.h>
 #include "error.h"
 #include "http.h"
 #include "hub.h"
@@ -42,6 +43,8 @@ typedef struct lg_gateway {
     lg_worker **workers;
     size_t worker_count;
     lg_worker_settings worker_settings;
+    lg_ruleset *ruleset; /* the rules in force, published to the workers */
+    uint64_t config_version;
     lg_address_limit address_limit;
     lg_http_server *admin;
 
@@ -70,5 +73,21 @@ void lg_gateway_free(lg_gateway *gateway);
 
 /* Start a graceful stop (as SIGTERM does). */
 void lg_gateway_stop(lg_gateway *gateway);
+
+struct lg_script;
+
+/* Compile the scripts of SETTINGS' channel rules into *SCRIPTS (one per
+ * rule, NULL where none). Returns 0, or -1 with ERR set. */
+int lg_gateway_load_scripts(lg_gateway *gateway, const lg_settings *settings, struct lg_script ***scripts,
+                            lg_error *err);
+void lg_gateway_free_scripts(struct lg_script **scripts, size_t count);
+
+/* Load and compile the configuration again (SIGHUP, POST /api/reload) and
+ * swap in its channel rules, scripts, log settings and admin token while
+ * every client stays connected. Nothing changes unless the whole file is
+ * valid and every script compiles. Returns 0 with *WARNINGS (a new JSON
+ * array, may be empty) naming changed settings that need a restart, or -1
+ * with ERR set ("FILE:LINE:COLUMN: reason") and the running config intact. */
+int lg_gateway_reload(lg_gateway *gateway, struct json_t **warnings, lg_error *err);
 
 #endif

@@ -19,6 +19,7 @@ libcore_la_SOURCES += \
 	core/outqueue.c core/outqueue.h \
 	core/pacer.c core/pacer.h \
 	core/plugin.c core/plugin.h \
+	core/reload.c \
 	core/rules.c core/rules.h \
 	core/settings.c core/settings.h \
 	core/snapshot.c core/snapshot.h \

@@ -82,3 +82,23 @@ int lg_history_since(const lg_history *history, uint64_t seq, lg_event ***out, s
         (*out)[i] = lg_event_ref(lg_history_at(history, first + i));
     return 0;
 }
+
+void lg_history_resize(lg_history *history, size_t capacity)
+{
+    lg_event **ring;
+    size_t keep;
+
+    if (capacity == history->capacity)
+        return;
+    while (history->count > capacity)
+        lg_history_pop_oldest(history);
+
+    keep = history->count;
+    ring = capacity > 0 ? lg_calloc(capacity, sizeof(*ring)) : NULL;
+    for (size_t i = 0; i < keep; i++)
+        ring[i] = lg_history_at(history, i);
+    free(history->ring);
+    history->ring = ring;
+    history->capacity = capacity;
+    history->head = 0;
+}

@@ -23,6 +23,9 @@ void lg_history_init(lg_history *history, size_t capacity);
 /* Free the ring and drop every reference. */
 void lg_history_clear(lg_history *history);
 
+/* Change the capacity to CAPACITY, keeping the newest events that fit. */
+void lg_history_resize(lg_history *history, size_t capacity);
+
 /* Append EVENT (takes a new reference), evicting the oldest when full. */
 void lg_history_push(lg_history *history, lg_event *event);
 

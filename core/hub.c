@@ -30,6 +30,59 @@ typedef struct lg_pending_emit {
 
 static void lg_hub_handle_messages(struct lg_message_list *messages, void *arg);
 
+/* A barrier waiting for the replies of REMAINING workers. */
+typedef struct lg_barrier {
+    uint64_t generation;
+    size_t remaining;
+    void (*callback)(void *arg);
+    void *arg;
+    struct lg_barrier *next;
+} lg_barrier;
+
+void lg_hub_barrier(lg_hub *hub, void (*callback)(void *arg), void *arg)
+{
+    lg_barrier *barrier = lg_calloc(1, sizeof(*barrier));
+
+    barrier->generation = ++hub->barrier_generation;
+    barrier->callback = callback;
+    barrier->arg = arg;
+    for (size_t i = 0; i < hub->worker_count; i++) {
+        lg_msg_barrier *msg;
+
+        if (!hub->workers[i]->thread_started)
+            continue;
+        msg = lg_calloc(1, sizeof(*msg));
+        msg->header.type = LG_MSG_BARRIER;
+        msg->generation = barrier->generation;
+        barrier->remaining++;
+        lg_worker_post(hub->workers[i], &msg->header);
+    }
+
+    if (barrier->remaining == 0) {
+        free(barrier);
+        callback(arg);
+        return;
+    }
+    barrier->next = hub->barriers;
+    hub->barriers = barrier;
+}
+
+static void lg_hub_handle_barrier_done(lg_hub *hub, const lg_msg_barrier *msg)
+{
+    lg_barrier **link = &hub->barriers;
+
+    while (*link != NULL && (*link)->generation != msg->generation)
+        link = &(*link)->next;
+    if (*link == NULL || --(*link)->remaining > 0)
+        return;
+
+    lg_barrier *done = *link;
+
+    *link = done->next;
+    done->callback(done->arg);
+    free(done);
+}
+
 static void lg_hub_on_expire(evutil_socket_t fd, short what, void *arg)
 {
     lg_hub *hub = arg;
@@ -98,6 +151,15 @@ void lg_hub_free(lg_hub *hub)
         return;
     lg_mailbox_destroy(&hub->mailbox);
     event_free(hub->expire_timer);
+
+    /* Workers are gone by now, so what barriers waited for is safe. */
+    while (hub->barriers != NULL) {
+        lg_barrier *barrier = hub->barriers;
+
+        hub->barriers = barrier->next;
+        barrier->callback(barrier->arg);
+        free(barrier);
+    }
     while (!STAILQ_EMPTY(&hub->pending)) {
         lg_pending_emit *pending = STAILQ_FIRST(&hub->pending);
 
@@ -192,7 +254,8 @@ static void lg_hub_append(lg_hub *hub, lg_channel *channel, lg_event *event)
 
 static lg_script *lg_hub_script(const lg_hub *hub, const lg_channel *channel)
 {
-    if (hub->scripts == NULL)
+    /* A channel left without a rule by a reload has a private copy, outside the array. */
+    if (hub->scripts == NULL || channel->rule < hub->rules || channel->rule >= hub->rules + hub->rule_count)
         return NULL;
     return hub->scripts[channel->rule - hub->rules];
 }
@@ -457,6 +520,9 @@ static void lg_hub_handle_messages(struct lg_message_list *messages, void *arg)
             break;
         case LG_MSG_WORKER_STOPPED:
             lg_hub_handle_worker_stopped(hub, (lg_msg_worker_stopped *)message);
+            break;
+        case LG_MSG_BARRIER_DONE:
+            lg_hub_handle_barrier_done(hub, (lg_msg_barrier *)message);
             break;
         default:
             LG_LOG_ERROR("hub", "unexpected message type %d from a worker", message->type);

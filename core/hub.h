@@ -48,6 +48,9 @@ typedef struct lg_hub {
     void (*workers_stopped)(void *arg);
     void *workers_stopped_arg;
 
+    struct lg_barrier *barriers; /* waiting for workers' replies */
+    uint64_t barrier_generation;
+
     struct event *expire_timer;
     uint64_t events_in;
     int64_t started_ms;
@@ -102,6 +105,12 @@ void lg_hub_flush_emits(lg_hub *hub);
 /* Ask every worker to close its connections within TIMEOUT_MS and stop.
  * CALLBACK runs on the hub thread when the last worker has stopped. */
 void lg_hub_shutdown_workers(lg_hub *hub, int64_t timeout_ms, void (*callback)(void *arg), void *arg);
+
+/* Call CALLBACK(ARG) on the hub thread once every running worker has
+ * handled all the messages posted to it before this call: after that, no
+ * worker still uses data that was retired before it. Runs CALLBACK at once
+ * when no worker runs. */
+void lg_hub_barrier(lg_hub *hub, void (*callback)(void *arg), void *arg);
 
 /* Parse a resume id "EPOCH-SEQ". Returns 0 and *SEQ when EPOCH is this
  * hub's, or -1 for ids of another process or malformed ids. */

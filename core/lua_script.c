@@ -548,6 +548,7 @@ static void lg_script_on_timer(evutil_socket_t fd, short what, void *arg)
 
     if (script->disabled)
         return;
+    script->calls++;
     script->hops = 0;
     script->raw_input = 0;
     lua_rawgeti(L, LUA_REGISTRYINDEX, timer->function_ref);

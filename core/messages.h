@@ -14,7 +14,9 @@ typedef enum lg_message_type {
     LG_MSG_SUBSCRIBE = 1,
     LG_MSG_UNSUBSCRIBE,
     LG_MSG_WORKER_STOPPED,
+    LG_MSG_BARRIER_DONE,
     /* hub to worker */
+    LG_MSG_BARRIER,
     LG_MSG_EVENT,
     LG_MSG_SUBSCRIBED,
     LG_MSG_SHUTDOWN,
@@ -81,6 +83,14 @@ typedef struct lg_msg_subscribed {
     lg_event **events;
     size_t event_count;
 } lg_msg_subscribed;
+
+/* A barrier: the worker answers with LG_MSG_BARRIER_DONE and the same
+ * generation, proving it no longer uses anything retired before. */
+typedef struct lg_msg_barrier {
+    lg_message header;
+    size_t worker;
+    uint64_t generation;
+} lg_msg_barrier;
 
 typedef struct lg_msg_shutdown {
     lg_message header;

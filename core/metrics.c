@@ -8,6 +8,7 @@
 #include "clock.h"
 #include "format.h"
 #include "gateway.h"
+#include "lua_script.h"
 #include "stats.h"
 
 static void lg_metrics_header(lg_buf *out, const char *name, const char *type, const char *help)
@@ -112,6 +113,49 @@ static void lg_metrics_sources(lg_buf *out, lg_gateway *gateway)
     }
 }
 
+/* One labelled sample per script: WHICH selects calls, errors, disabled or memory. */
+static void lg_metrics_scripts(lg_buf *out, lg_gateway *gateway, const char *name, const char *type, const char *help,
+                               int which)
+{
+    lg_metrics_header(out, name, type, help);
+    for (size_t i = 0; gateway->scripts != NULL && i < gateway->settings->channels.count; i++) {
+        lg_script *script = gateway->scripts[i];
+        uint64_t value;
+
+        if (script == NULL)
+            continue;
+        value = which == 0   ? lg_script_calls(script)
+                : which == 1 ? lg_script_errors(script)
+                : which == 2 ? (uint64_t)lg_script_disabled(script)
+                             : (uint64_t)lg_script_memory(script);
+        lg_buf_printf(out, "livegate_%s{script=\"", name);
+        lg_metrics_label(out, lg_script_path(script));
+        lg_buf_printf(out, "\"} %" PRIu64 "\n", value);
+    }
+}
+
+static void lg_metrics_channel_scripts(lg_buf *out, lg_gateway *gateway)
+{
+    const lg_channel *channel;
+
+    lg_metrics_header(out, "channel_script_errors_total", "counter", "Events on which the channel's script failed.");
+    for (channel = gateway->hub->channels; channel != NULL; channel = channel->hh.next) {
+        if (channel->script_errors == 0)
+            continue;
+        lg_buf_append_str(out, "livegate_channel_script_errors_total{channel=\"");
+        lg_metrics_label(out, channel->name);
+        lg_buf_printf(out, "\"} %" PRIu64 "\n", channel->script_errors);
+    }
+    lg_metrics_header(out, "channel_script_dropped_total", "counter", "Events the channel's script dropped.");
+    for (channel = gateway->hub->channels; channel != NULL; channel = channel->hh.next) {
+        if (channel->script_dropped == 0)
+            continue;
+        lg_buf_append_str(out, "livegate_channel_script_dropped_total{channel=\"");
+        lg_metrics_label(out, channel->name);
+        lg_buf_printf(out, "\"} %" PRIu64 "\n", channel->script_dropped);
+    }
+}
+
 void lg_metrics_render(lg_gateway *gateway, lg_buf *out)
 {
     lg_totals totals;
@@ -142,4 +186,12 @@ void lg_metrics_render(lg_gateway *gateway, lg_buf *out)
     lg_buf_printf(out, "livegate_queued_bytes %" PRId64 "\n", totals.queued_bytes);
 
     lg_metrics_sources(out, gateway);
+
+    lg_metrics_scripts(out, gateway, "script_calls_total", "counter", "Calls of each script (events and timers).", 0);
+    lg_metrics_scripts(out, gateway, "script_errors_total", "counter",
+                       "Failed calls of each script: errors, budget or memory overruns.", 1);
+    lg_metrics_scripts(out, gateway, "script_disabled", "gauge", "1 when a script was disabled after repeated failures.",
+                       2);
+    lg_metrics_scripts(out, gateway, "script_memory_bytes", "gauge", "Memory each script's Lua state uses.", 3);
+    lg_metrics_channel_scripts(out, gateway);
 }

@@ -44,6 +44,12 @@ typedef struct lg_rule {
     int on_error; /* lg_on_error */
 } lg_rule;
 
+/* The rules of one configuration, swapped as a whole on reload. */
+typedef struct lg_ruleset {
+    const lg_rule *rules;
+    size_t count;
+} lg_ruleset;
+
 /* The option table of one rule, for the config parser and the docs. */
 extern const lg_option lg_rule_options[];
 

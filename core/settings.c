@@ -583,6 +583,7 @@ static const char *lg_settings_embedded_base(void)
 
 lg_settings *lg_settings_load(const char *path, lg_error *err)
 {
+    lg_settings *settings;
     lg_conf_doc *doc;
     char *base_dir;
 
@@ -597,7 +598,10 @@ lg_settings *lg_settings_load(const char *path, lg_error *err)
         free(base_dir);
         return NULL;
     }
-    return lg_settings_parse(doc, path != NULL ? path : LG_EMBEDDED_NAME, base_dir, err);
+    settings = lg_settings_parse(doc, path != NULL ? path : LG_EMBEDDED_NAME, base_dir, err);
+    if (settings != NULL)
+        settings->embedded = path == NULL;
+    return settings;
 }
 
 static void lg_settings_free_plugins(lg_plugin_settings *items, size_t count)

@@ -67,6 +67,7 @@ typedef struct lg_plugin_settings {
 typedef struct lg_settings {
     lg_conf_doc *doc;
     char *path;     /* the file, or "(embedded default)" */
+    int embedded;   /* loaded from the copy built into the binary */
     char *base_dir; /* relative paths are resolved against this directory */
     lg_server_settings server;
     lg_table_list channels; /* of lg_rule */

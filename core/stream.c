@@ -396,7 +396,9 @@ static void lg_subscription_free(lg_subscription *sub)
 
 static const lg_rule *lg_stream_rule(const lg_worker *worker, const char *channel)
 {
-    return lg_rules_find(worker->settings->rules, worker->settings->rule_count, channel);
+    const lg_ruleset *ruleset = atomic_load_explicit(&worker->settings->ruleset, memory_order_acquire);
+
+    return lg_rules_find(ruleset->rules, ruleset->count, channel);
 }
 
 static int lg_stream_check_rule(const lg_worker *worker, const char *channel, int *status, lg_error *err)

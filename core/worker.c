@@ -192,6 +192,15 @@ static void lg_worker_handle_messages(struct lg_message_list *messages, void *ar
         case LG_MSG_SHUTDOWN:
             lg_worker_begin_stop(worker, ((lg_msg_shutdown *)message)->timeout_ms);
             break;
+        case LG_MSG_BARRIER: {
+            lg_msg_barrier *done = lg_calloc(1, sizeof(*done));
+
+            done->header.type = LG_MSG_BARRIER_DONE;
+            done->worker = worker->index;
+            done->generation = ((lg_msg_barrier *)message)->generation;
+            lg_mailbox_post(&worker->hub->mailbox, &done->header);
+            break;
+        }
         default:
             LG_LOG_ERROR("worker", "worker %zu: unexpected message type %d", worker->index, message->type);
             break;

@@ -24,8 +24,10 @@ struct lg_local_channel;
 
 /* Settings shared read-only by all workers. */
 typedef struct lg_worker_settings {
-    const lg_rule *rules;
-    size_t rule_count;
+    /* The channel rules in force. The hub swaps the pointer on reload and
+     * frees the old rules only after every worker has passed a barrier, so a
+     * worker reads it afresh in each callback and never keeps it. */
+    _Atomic(const lg_ruleset *) ruleset;
     size_t client_queue_bytes;
     size_t max_subscriptions;
     int64_t flush_timeout_ms; /* how long a closing stream may take to send what it has queued */
