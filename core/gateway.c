@@ -16,6 +16,7 @@
 #include "gateway.h"
 #include "log.h"
 #include "lua_script.h"
+#include "rule_scripts.h"
 
 static lg_instance *lg_gateway_create_instance(lg_gateway *gateway, const lg_plugin_settings *item,
                                                lg_plugin_kind kind, lg_error *err)
@@ -125,44 +126,15 @@ static void lg_gateway_script_flush(void *arg)
         lg_hub_flush_emits(gateway->hub);
 }
 
-void lg_gateway_free_scripts(lg_script **scripts, size_t count)
-{
-    for (size_t i = 0; scripts != NULL && i < count; i++)
-        lg_script_free(scripts[i]);
-    free(scripts);
-}
-
-/* Compile the script of every channel rule of SETTINGS that has one into
- * *SCRIPTS, so that -t reports script errors and neither a start nor a
- * reload runs with a broken script. Returns 0, or -1 with ERR set and
- * *SCRIPTS NULL. */
+/* Compile the scripts of SETTINGS with the gateway as their host, so that
+ * -t reports script errors and neither a start nor a reload runs with a
+ * broken script. */
 int lg_gateway_load_scripts(lg_gateway *gateway, const lg_settings *settings, lg_script ***scripts, lg_error *err)
 {
-    const lg_lua_settings *lua = &settings->server.lua;
-    lg_script_limits limits = {lua->instruction_budget, lua->memory_bytes, lua->disable_after};
-    lg_script_host host = {gateway->base, lg_gateway_script_emit, lg_gateway_script_flush, gateway};
-    const lg_rule *rules = settings->channels.items;
-    const lg_conf_node *list = lg_conf_map_get(settings->doc->root, "channels", NULL);
+    lg_script_host host = {
+        .base = gateway->base, .emit = lg_gateway_script_emit, .flush = lg_gateway_script_flush, .arg = gateway};
 
-    *scripts = lg_calloc(settings->channels.count, sizeof(**scripts));
-    for (size_t i = 0; i < settings->channels.count; i++) {
-        const lg_conf_node *node;
-        char *path;
-
-        if (rules[i].lua == NULL || rules[i].lua[0] == '\0')
-            continue;
-        path = lg_settings_resolve_path(settings, rules[i].lua);
-        (*scripts)[i] = lg_script_load(path, &limits, &host, err);
-        free(path);
-        if ((*scripts)[i] == NULL) {
-            node = lg_conf_map_get(list->items[i], "lua", NULL);
-            lg_gateway_free_scripts(*scripts, settings->channels.count);
-            *scripts = NULL;
-            return lg_error_prefix(err, "%s:%u:%u: channels[%zu] (match '%s')", node->file, node->line,
-                                   node->column, i, rules[i].match);
-        }
-    }
-    return 0;
+    return lg_rule_scripts_load(settings, &host, scripts, err);
 }
 
 lg_gateway *lg_gateway_new(lg_settings *settings, const char *plugin_dir, lg_error *err)
@@ -480,7 +452,7 @@ void lg_gateway_free(lg_gateway *gateway)
 
     lg_gateway_free_instances(gateway->sources, gateway->source_count);
     lg_gateway_free_instances(gateway->sinks, gateway->sink_count);
-    lg_gateway_free_scripts(gateway->scripts, gateway->settings->channels.count);
+    lg_rule_scripts_free(gateway->scripts, gateway->settings->channels.count);
     lg_module_set_clear(&gateway->modules);
     lg_format_reset();
     if (gateway->worker_settings.address_limit != NULL)

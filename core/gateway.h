@@ -80,7 +80,6 @@ struct lg_script;
  * rule, NULL where none). Returns 0, or -1 with ERR set. */
 int lg_gateway_load_scripts(lg_gateway *gateway, const lg_settings *settings, struct lg_script ***scripts,
                             lg_error *err);
-void lg_gateway_free_scripts(struct lg_script **scripts, size_t count);
 
 /* Load and compile the configuration again (SIGHUP, POST /api/reload) and
  * swap in its channel rules, scripts, log settings and admin token while

@@ -20,6 +20,8 @@ libcore_la_SOURCES += \
 	core/pacer.c core/pacer.h \
 	core/plugin.c core/plugin.h \
 	core/reload.c \
+	core/rule_scripts.c core/rule_scripts.h \
+	core/script_tests.c core/script_tests.h \
 	core/rules.c core/rules.h \
 	core/settings.c core/settings.h \
 	core/snapshot.c core/snapshot.h \

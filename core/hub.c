@@ -250,6 +250,8 @@ static void lg_hub_append(lg_hub *hub, lg_channel *channel, lg_event *event)
     lg_channel_append(channel, event, lg_clock_monotonic_ms());
     hub->events_in++;
     lg_hub_fan_out(hub, channel, event);
+    if (hub->observer != NULL)
+        hub->observer(hub->observer_arg, event);
 }
 
 static lg_script *lg_hub_script(const lg_hub *hub, const lg_channel *channel)

@@ -48,6 +48,10 @@ typedef struct lg_hub {
     void (*workers_stopped)(void *arg);
     void *workers_stopped_arg;
 
+    /* Called with every event that enters a channel; for tests. */
+    void (*observer)(void *arg, lg_event *event);
+    void *observer_arg;
+
     struct lg_barrier *barriers; /* waiting for workers' replies */
     uint64_t barrier_generation;
 

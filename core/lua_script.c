@@ -14,6 +14,7 @@
 #include "alloc.h"
 #include "buf.h"
 #include "clock.h"
+#include "conf.h"
 #include "log.h"
 #include "lua_json.h"
 #include "lua_sandbox.h"
@@ -33,9 +34,9 @@ static const char lg_script_event_mt_key = 'e';
 
 typedef struct lg_script_timer {
     lg_script *script;
-    struct event *event;
     int function_ref;
-    int periodic;
+    int64_t interval_ms; /* 0 for a one-shot timer */
+    int64_t due_ms;      /* on the host's clock */
     lua_Integer id;
     TAILQ_ENTRY(lg_script_timer) link;
 } lg_script_timer;
@@ -60,6 +61,7 @@ struct lg_script {
 
     TAILQ_HEAD(, lg_script_timer) timers;
     lua_Integer next_timer_id;
+    struct event *wake; /* fires at the earliest timer; NULL without an event base */
 };
 
 static lg_script *lg_script_self(lua_State *L)
@@ -461,15 +463,11 @@ static int lg_script_log(lua_State *L)
     return 0;
 }
 
+static int64_t lg_script_now_ms(const lg_script *script);
+
 static int lg_script_now(lua_State *L)
 {
-    lua_pushinteger(L, (lua_Integer)lg_clock_wall_ms());
-    return 1;
-}
-
-static int lg_script_clock(lua_State *L)
-{
-    lua_pushinteger(L, (lua_Integer)lg_clock_monotonic_ms());
+    lua_pushinteger(L, (lua_Integer)lg_script_now_ms(lg_script_self(L)));
     return 1;
 }
 
@@ -529,30 +527,65 @@ static int lg_script_object(lua_State *L)
 
 /* ---- timers ---- */
 
+static int64_t lg_script_now_ms(const lg_script *script)
+{
+    return script->host.now != NULL ? script->host.now(script->host.arg) : lg_clock_wall_ms();
+}
+
 static void lg_script_timer_free(lg_script_timer *timer)
 {
     lg_script *script = timer->script;
 
     TAILQ_REMOVE(&script->timers, timer, link);
-    event_free(timer->event);
     luaL_unref(script->L, LUA_REGISTRYINDEX, timer->function_ref);
     free(timer);
 }
 
-static void lg_script_on_timer(evutil_socket_t fd, short what, void *arg)
+static lg_script_timer *lg_script_next_timer(const lg_script *script)
 {
-    lg_script_timer *timer = arg;
-    lg_script *script = timer->script;
+    lg_script_timer *timer;
+    lg_script_timer *next = NULL;
+
+    TAILQ_FOREACH(timer, &script->timers, link)
+    {
+        if (next == NULL || timer->due_ms < next->due_ms)
+            next = timer;
+    }
+    return next;
+}
+
+/* Arm the wake-up event for the earliest timer (real clock only). */
+static void lg_script_arm_wake(lg_script *script)
+{
+    lg_script_timer *next = lg_script_next_timer(script);
+    int64_t delay_ms;
+    struct timeval delay;
+
+    if (script->wake == NULL)
+        return;
+    event_del(script->wake);
+    if (next == NULL)
+        return;
+    delay_ms = next->due_ms - lg_script_now_ms(script);
+    if (delay_ms < 0)
+        delay_ms = 0;
+    delay.tv_sec = (time_t)(delay_ms / 1000);
+    delay.tv_usec = (suseconds_t)((delay_ms % 1000) * 1000);
+    event_add(script->wake, &delay);
+}
+
+static void lg_script_call_timer(lg_script *script, lg_script_timer *timer)
+{
     lua_State *L = script->L;
     lg_error err;
 
-    if (script->disabled)
-        return;
     script->calls++;
     script->hops = 0;
     script->raw_input = 0;
     lua_rawgeti(L, LUA_REGISTRYINDEX, timer->function_ref);
-    if (timer->periodic == 0)
+    if (timer->interval_ms > 0)
+        timer->due_ms += timer->interval_ms;
+    else
         lg_script_timer_free(timer);
 
     if (lg_lua_sandbox_call(script->sandbox, 0, 0, script->limits.instruction_budget, &err) < 0) {
@@ -561,7 +594,29 @@ static void lg_script_on_timer(evutil_socket_t fd, short what, void *arg)
     } else {
         script->consecutive_errors = 0;
     }
-    script->host.flush(script->host.arg);
+}
+
+int64_t lg_script_fire_timers(lg_script *script, int64_t now_ms)
+{
+    lg_script_timer *timer;
+
+    /* A periodic timer that fell behind catches up one step at a time, so
+     * a one-minute candle closes once per minute even after a stall. */
+    while (!script->disabled && (timer = lg_script_next_timer(script)) != NULL && timer->due_ms <= now_ms)
+        lg_script_call_timer(script, timer);
+    if (script->host.flush != NULL)
+        script->host.flush(script->host.arg);
+
+    timer = lg_script_next_timer(script);
+    return timer != NULL ? timer->due_ms : -1;
+}
+
+static void lg_script_on_wake(evutil_socket_t fd, short what, void *arg)
+{
+    lg_script *script = arg;
+
+    lg_script_fire_timers(script, lg_script_now_ms(script));
+    lg_script_arm_wake(script);
 }
 
 /* livegate.every(ms, fn) and livegate.after(ms, fn): call FN every MS
@@ -571,7 +626,6 @@ static int lg_script_add_timer(lua_State *L, int periodic)
     lg_script *script = lg_script_self(L);
     lua_Integer ms = luaL_checkinteger(L, 1);
     lg_script_timer *timer;
-    struct timeval delay;
 
     luaL_checktype(L, 2, LUA_TFUNCTION);
     if (ms < LG_SCRIPT_MIN_TIMER_MS)
@@ -579,16 +633,14 @@ static int lg_script_add_timer(lua_State *L, int periodic)
 
     timer = lg_calloc(1, sizeof(*timer));
     timer->script = script;
-    timer->periodic = periodic;
+    timer->interval_ms = periodic ? ms : 0;
+    timer->due_ms = lg_script_now_ms(script) + ms;
     timer->id = ++script->next_timer_id;
     lua_pushvalue(L, 2);
     timer->function_ref = luaL_ref(L, LUA_REGISTRYINDEX);
-    timer->event = event_new(script->host.base, -1, periodic ? EV_PERSIST : 0, lg_script_on_timer, timer);
     TAILQ_INSERT_TAIL(&script->timers, timer, link);
 
-    delay.tv_sec = (time_t)(ms / 1000);
-    delay.tv_usec = (suseconds_t)((ms % 1000) * 1000);
-    event_add(timer->event, &delay);
+    lg_script_arm_wake(script);
     lua_pushinteger(L, timer->id);
     return 1;
 }
@@ -613,6 +665,7 @@ static int lg_script_cancel(lua_State *L)
     {
         if (timer->id == id) {
             lg_script_timer_free(timer);
+            lg_script_arm_wake(script);
             lua_pushboolean(L, 1);
             return 1;
         }
@@ -627,7 +680,6 @@ static void lg_script_open_module(lg_script *script)
         {"emit", lg_script_emit},
         {"log", lg_script_log},
         {"now", lg_script_now},
-        {"clock", lg_script_clock},
         {"json_encode", lg_script_json_encode},
         {"json_decode", lg_script_json_decode},
         {"array", lg_script_array},
@@ -685,8 +737,48 @@ static char *lg_script_read(const char *path, size_t *len, lg_error *err)
     return lg_buf_steal(&text, len);
 }
 
-lg_script *lg_script_load(const char *path, const lg_script_limits *limits, const lg_script_host *host,
-                          lg_error *err)
+/* Push a YAML value as Lua: mappings and lists become tables, unquoted
+ * true/false booleans, unquoted numbers numbers, null nil, the rest strings. */
+static void lg_script_push_conf(lua_State *L, const lg_conf_node *node)
+{
+    char *end;
+
+    luaL_checkstack(L, 4, "lua_config too deep");
+    switch (node->kind) {
+    case LG_CONF_MAP:
+        lua_createtable(L, 0, (int)node->count);
+        for (size_t i = 0; i < node->count; i++) {
+            lg_script_push_conf(L, node->pairs[i].value);
+            lua_setfield(L, -2, node->pairs[i].key);
+        }
+        return;
+    case LG_CONF_SEQ:
+        lua_createtable(L, (int)node->count, 0);
+        lg_lua_json_mark_array(L, -1);
+        for (size_t i = 0; i < node->count; i++) {
+            lg_script_push_conf(L, node->items[i]);
+            lua_rawseti(L, -2, (lua_Integer)i + 1);
+        }
+        return;
+    case LG_CONF_SCALAR:
+        break;
+    }
+
+    if (node->value == NULL) {
+        lua_pushnil(L);
+    } else if (!node->quoted && (strcmp(node->value, "true") == 0 || strcmp(node->value, "false") == 0)) {
+        lua_pushboolean(L, node->value[0] == 't');
+    } else if (!node->quoted && node->value[0] != '\0' && (strtoll(node->value, &end, 10), *end == '\0')) {
+        lua_pushinteger(L, (lua_Integer)strtoll(node->value, NULL, 10));
+    } else if (!node->quoted && node->value[0] != '\0' && (strtod(node->value, &end), *end == '\0')) {
+        lua_pushnumber(L, strtod(node->value, NULL));
+    } else {
+        lua_pushstring(L, node->value);
+    }
+}
+
+lg_script *lg_script_load(const char *path, const lg_conf_node *config, const lg_script_limits *limits,
+                          const lg_script_host *host, lg_error *err)
 {
     lg_script *script;
     size_t len;
@@ -702,12 +794,21 @@ lg_script *lg_script_load(const char *path, const lg_script_limits *limits, cons
     script->limits = *limits;
     script->on_event_ref = LUA_NOREF;
     TAILQ_INIT(&script->timers);
+    if (host->base != NULL)
+        script->wake = event_new(host->base, -1, 0, lg_script_on_wake, script);
 
     script->sandbox = lg_lua_sandbox_new((size_t)limits->memory_bytes, script->scope, err);
     if (script->sandbox == NULL)
         goto fail;
     script->L = lg_lua_sandbox_state(script->sandbox);
     lg_script_open_module(script);
+    lua_getglobal(script->L, "livegate");
+    if (config != NULL)
+        lg_script_push_conf(script->L, config);
+    else
+        lua_newtable(script->L);
+    lua_setfield(script->L, -2, "config");
+    lua_pop(script->L, 1);
 
     if (lg_lua_sandbox_run_chunk(script->sandbox, path, text, len, limits->instruction_budget, err) < 0)
         goto fail;
@@ -734,6 +835,8 @@ void lg_script_free(lg_script *script)
         return;
     while ((timer = TAILQ_FIRST(&script->timers)) != NULL)
         lg_script_timer_free(timer);
+    if (script->wake != NULL)
+        event_free(script->wake);
     lg_lua_sandbox_free(script->sandbox);
     free(script->last_error);
     free(script->scope);

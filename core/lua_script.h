@@ -12,7 +12,11 @@
 
 /* What a script may use of the process around it. */
 typedef struct lg_script_host {
-    struct event_base *base; /* for livegate.every and livegate.after */
+    /* Wakes the script's timers; NULL in tests, which call lg_script_fire_timers. */
+    struct event_base *base;
+    /* Milliseconds since the Unix epoch for livegate.now and the timers;
+     * NULL for the real clock. Tests pass a clock they move themselves. */
+    int64_t (*now)(void *arg);
     /* Publish EVENT (a new reference, taken over) into CHANNEL once the
      * current call has returned; HOPS counts how many scripts led to it. */
     void (*emit)(void *arg, const char *channel, lg_event *event, unsigned hops);
@@ -29,11 +33,13 @@ typedef struct lg_script_limits {
 
 typedef struct lg_script lg_script;
 
-/* Load the script at PATH into a new sandbox, run its top level and check
- * that it defines on_event. Returns NULL with ERR set ("PATH:LINE: reason",
- * or the file error) on failure. */
-lg_script *lg_script_load(const char *path, const lg_script_limits *limits, const lg_script_host *host,
-                          lg_error *err);
+struct lg_conf_node;
+
+/* Load the script at PATH into a new sandbox, with CONFIG (may be NULL) as
+ * livegate.config, run its top level and check that it defines on_event.
+ * Returns NULL with ERR set ("PATH:LINE: reason", or the file error). */
+lg_script *lg_script_load(const char *path, const struct lg_conf_node *config, const lg_script_limits *limits,
+                          const lg_script_host *host, lg_error *err);
 
 void lg_script_free(lg_script *script);
 
@@ -46,6 +52,10 @@ void lg_script_free(lg_script *script);
  * a row the script is disabled. */
 int lg_script_run(lg_script *script, const char *channel, lg_event *event, unsigned hops, lg_event_list *out,
                   lg_error *err);
+
+/* Run the timer callbacks that are due at NOW_MS (the host's clock), in
+ * order of their due times. Returns the due time of the next timer, or -1. */
+int64_t lg_script_fire_timers(lg_script *script, int64_t now_ms);
 
 const char *lg_script_path(const lg_script *script);
 int lg_script_disabled(const lg_script *script);

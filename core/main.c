@@ -15,6 +15,7 @@
 #include "options.h"
 #include "plugin.h"
 #include "rules.h"
+#include "script_tests.h"
 #include "settings.h"
 
 typedef struct lg_cli {
@@ -22,12 +23,14 @@ typedef struct lg_cli {
     const char *plugin_dir;
     int check_only;
     int markdown;
+    int run_tests;
 } lg_cli;
 
 static void lg_print_usage(FILE *out)
 {
     fprintf(out,
             "Usage: livegate [-c FILE] [-t] [--plugin-dir DIR]\n"
+            "       livegate test [-c FILE]\n"
             "\n"
             "Real-time streaming gateway: sources feed channels, clients follow them over\n"
             "Server-Sent Events and WebSocket.\n"
@@ -39,6 +42,9 @@ static void lg_print_usage(FILE *out)
             "  -h, --help            print this help with every configuration option\n"
             "      --options-markdown  print the configuration reference as Markdown\n"
             "  -V, --version         print the version\n"
+            "\n"
+            "livegate test runs the tests: section of the configuration against its channel\n"
+            "scripts, prints one line per test and exits non-zero when one fails.\n"
             "\n"
             "Signals: SIGTERM and SIGINT stop gracefully, SIGHUP reopens the log file.\n");
 }
@@ -188,6 +194,12 @@ int main(int argc, char **argv)
     lg_error err;
     int rc;
 
+    if (argc > 1 && strcmp(argv[1], "test") == 0) {
+        cli.run_tests = 1;
+        argv[1] = argv[0];
+        argc--;
+        argv++;
+    }
     rc = lg_parse_cli(argc, argv, &cli);
     if (rc >= 0)
         return rc;
@@ -199,6 +211,11 @@ int main(int argc, char **argv)
     if (settings == NULL) {
         fprintf(stderr, "livegate: %s\n", err.message);
         return 1;
+    }
+    if (cli.run_tests) {
+        rc = lg_script_tests_run(settings, stdout);
+        lg_settings_free(settings);
+        return rc == 0 ? 0 : 1;
     }
     if (!cli.check_only && lg_apply_log_settings(&settings->server.log, &err) < 0) {
         fprintf(stderr, "livegate: %s\n", err.message);

@@ -358,6 +358,9 @@ static int apply_value(const lg_option *opt, const lg_conf_node *value, void *ta
         return set_table(opt, value, field, context, err);
     case LG_OPT_TABLE_LIST:
         return set_table_list(opt, value, field, context, err);
+    case LG_OPT_NODE:
+        *(const lg_conf_node **)field = value;
+        return 0;
     }
     return options_error(err, value, context, "option '%s' has an unknown type %d", opt->name, (int)opt->type);
 }
@@ -386,6 +389,8 @@ static void reset_field(const lg_option *opt, void *field)
         *(int *)field = 0;
     else if (opt->type == LG_OPT_DOUBLE)
         *(double *)field = 0;
+    else if (opt->type == LG_OPT_NODE)
+        *(const lg_conf_node **)field = NULL;
 }
 
 static int apply_defaults(const lg_option *table, void *target, const char *context, lg_error *err);

@@ -20,6 +20,7 @@ typedef enum lg_option_type {
     LG_OPT_STRING_LIST, /* lg_string_list; a YAML list of strings, or one string */
     LG_OPT_TABLE,      /* nested struct at OFFSET, described by TABLE */
     LG_OPT_TABLE_LIST, /* lg_table_list of structs of TABLE_SIZE bytes */
+    LG_OPT_NODE,       /* const lg_conf_node *: any YAML value, kept as written for its user */
 } lg_option_type;
 
 /* Flags of an option. */

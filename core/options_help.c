@@ -41,6 +41,8 @@ static const char *type_name(lg_option_type type)
         return "table";
     case LG_OPT_TABLE_LIST:
         return "tables";
+    case LG_OPT_NODE:
+        return "any";
     }
     return "unknown";
 }

@@ -10,6 +10,7 @@
 #include "gateway.h"
 #include "log.h"
 #include "lua_script.h"
+#include "rule_scripts.h"
 
 /* What the workers may still read until they pass a barrier. */
 typedef struct lg_retired {
@@ -104,7 +105,7 @@ int lg_gateway_reload(lg_gateway *gateway, json_t **warnings, lg_error *err)
     lg_reload_rebind_channels(gateway->hub, ruleset);
     atomic_store_explicit(&gateway->worker_settings.ruleset, ruleset, memory_order_release);
 
-    lg_gateway_free_scripts(gateway->scripts, gateway->settings->channels.count);
+    lg_rule_scripts_free(gateway->scripts, gateway->settings->channels.count);
     gateway->scripts = scripts;
 
     retired = lg_calloc(1, sizeof(*retired));

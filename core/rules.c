@@ -82,6 +82,11 @@ const lg_option lg_rule_options[] = {
      .offset = offsetof(lg_rule, lua),
      .description = "Lua script whose on_event(event) filters, changes or splits every event of matching "
                     "channels (see docs/lua.md); relative to the config file."},
+    {.name = "lua_config",
+     .type = LG_OPT_NODE,
+     .offset = offsetof(lg_rule, lua_config),
+     .description = "Any YAML value handed to the script as livegate.config, so that one script serves "
+                    "several rules with different settings."},
     {.name = "on_error",
      .type = LG_OPT_ENUM,
      .offset = offsetof(lg_rule, on_error),

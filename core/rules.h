@@ -41,6 +41,7 @@ typedef struct lg_rule {
     int publish;
     int subscribe;
     char *lua;    /* script path as written in the file, NULL for none */
+    const struct lg_conf_node *lua_config; /* any YAML value given to the script as livegate.config */
     int on_error; /* lg_on_error */
 } lg_rule;
 

@@ -248,7 +248,38 @@ const lg_option lg_server_options[] = {
 typedef struct lg_settings_root {
     lg_server_settings server;
     lg_table_list channels;
+    lg_table_list tests;
 } lg_settings_root;
+
+static const lg_option lg_test_options[] = {
+    {.name = "name",
+     .type = LG_OPT_STRING,
+     .offset = offsetof(lg_script_test, name),
+     .flags = LG_OPT_REQUIRED,
+     .description = "Name printed with the result."},
+    {.name = "channel",
+     .type = LG_OPT_STRING,
+     .offset = offsetof(lg_script_test, channel),
+     .description = "Channel the inputs are published to, unless an input names its own."},
+    {.name = "start_time",
+     .type = LG_OPT_INT,
+     .offset = offsetof(lg_script_test, start_time),
+     .default_value = "0",
+     .description = "The test clock at the start, in milliseconds since the Unix epoch (livegate.now)."},
+    {.name = "input",
+     .type = LG_OPT_NODE,
+     .offset = offsetof(lg_script_test, input),
+     .flags = LG_OPT_REQUIRED,
+     .description = "List of steps: an event ({data, key, type, time, channel}) is published; {advance: "
+                    "DURATION} moves the clock and fires the timers that fall due."},
+    {.name = "expect",
+     .type = LG_OPT_NODE,
+     .offset = offsetof(lg_script_test, expect),
+     .flags = LG_OPT_REQUIRED,
+     .description = "List of the events expected to enter channels, in order; each names the fields to compare "
+                    "(channel, key, type, time, data)."},
+    {0},
+};
 
 static const lg_option lg_root_options[] = {
     {.name = "server",
@@ -262,6 +293,12 @@ static const lg_option lg_root_options[] = {
      .table = lg_rule_options,
      .table_size = sizeof(lg_rule),
      .description = "Channel rules; the first rule whose match accepts a channel name applies."},
+    {.name = "tests",
+     .type = LG_OPT_TABLE_LIST,
+     .offset = offsetof(lg_settings_root, tests),
+     .table = lg_test_options,
+     .table_size = sizeof(lg_script_test),
+     .description = "Tests of the channel scripts, run by livegate test."},
     {0},
 };
 
@@ -547,6 +584,7 @@ static lg_settings *lg_settings_parse(lg_conf_doc *doc, const char *path, char *
     free(ignored);
     settings->server = root.server;
     settings->channels = root.channels;
+    settings->tests = root.tests;
     if (rc < 0)
         goto fail;
 
@@ -622,6 +660,7 @@ void lg_settings_free(lg_settings *settings)
 
     root.server = settings->server;
     root.channels = settings->channels;
+    root.tests = settings->tests;
     lg_options_free(lg_root_options, &root);
 
     lg_settings_free_plugins(settings->sources, settings->source_count);

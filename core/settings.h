@@ -56,6 +56,16 @@ typedef struct lg_server_settings {
     lg_lua_settings lua;
 } lg_server_settings;
 
+/* One item of "tests:": events published into a config's channels and the
+ * events expected out of them, to test channel scripts (livegate test). */
+typedef struct lg_script_test {
+    char *name;
+    char *channel;      /* default channel of the inputs */
+    int64_t start_time; /* the test clock at the start, ms since the Unix epoch */
+    const lg_conf_node *input;
+    const lg_conf_node *expect;
+} lg_script_test;
+
 /* One item of "sources:" or "sinks:". NODE is the item's mapping, kept for
  * the plugin's own options. */
 typedef struct lg_plugin_settings {
@@ -71,6 +81,7 @@ typedef struct lg_settings {
     char *base_dir; /* relative paths are resolved against this directory */
     lg_server_settings server;
     lg_table_list channels; /* of lg_rule */
+    lg_table_list tests;    /* of lg_script_test */
     lg_plugin_settings *sources;
     size_t source_count;
     lg_plugin_settings *sinks;
