@@ -106,6 +106,9 @@ static void lg_print_markdown(const char *plugin_dir)
     printf("\n## channels\n\nEach item of the `channels:` list is a rule; the first rule whose `match` accepts a "
            "channel name applies to it.\n\n");
     lg_options_print_markdown(stdout, lg_rule_options, "");
+    printf("\n## tests\n\nEach item of `tests:` is a test of the channel scripts, run by `livegate test` "
+           "(see docs/lua.md).\n\n");
+    lg_options_print_markdown(stdout, lg_test_options_table(), "");
     printf("\n## sources and sinks\n\nEach item of `sources:` has `name:` (unique) and `type:` (the plugin); "
            "each item of `sinks:` has `type:` and optionally `name:`. The other keys are the plugin's options.\n");
     lg_print_plugins(stdout, plugin_dir != NULL ? plugin_dir : LG_PLUGIN_DIR, 1);
@@ -118,6 +121,8 @@ static void lg_print_help(const char *plugin_dir)
     lg_options_print_help(stdout, lg_server_options, 2);
     printf("\nEach item of channels:\n");
     lg_options_print_help(stdout, lg_rule_options, 2);
+    printf("\nEach item of tests: (run by livegate test):\n");
+    lg_options_print_help(stdout, lg_test_options_table(), 2);
     printf("\nEach item of sources: has name: and type:, each item of sinks: has type: (and\n"
            "optionally name:), plus the options of its plugin:\n");
     lg_print_plugins(stdout, plugin_dir != NULL ? plugin_dir : LG_PLUGIN_DIR, 0);

@@ -302,6 +302,11 @@ static const lg_option lg_root_options[] = {
     {0},
 };
 
+const lg_option *lg_test_options_table(void)
+{
+    return lg_test_options;
+}
+
 static char *lg_settings_dirname(const char *path)
 {
     const char *slash = strrchr(path, '/');

@@ -91,6 +91,9 @@ typedef struct lg_settings {
 /* Options of the "server:" section, for help and docs. */
 extern const lg_option lg_server_options[];
 
+/* Options of one item of "tests:", for help and docs. */
+const lg_option *lg_test_options_table(void);
+
 /* Load and check the configuration at PATH, or the embedded default when
  * PATH is NULL (relative paths then resolve against LG_DATA_DIR/conf).
  * Checks everything that does not need the plugins: syntax, types, bounds,

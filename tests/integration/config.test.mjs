@@ -303,7 +303,7 @@ channels:
   it('unknown top-level key lists sections', async () => {
     const result = await checkConfig(`${LISTENERS}channel:\n  - match: "*"\n`);
 
-    assertConfigError(result, 5, 1, ["unknown option 'channel'", 'server, channels, sources, sinks']);
+    assertConfigError(result, 5, 1, ["unknown option 'channel'", 'server, channels, tests, sources, sinks']);
   });
 
   it('duplicate key names both lines', async () => {
@@ -808,7 +808,7 @@ describe('command line', () => {
       assert.ok(help.includes(flag), `--help lacks ${flag}`);
 
     const server = helpOptions(helpSection(help, /^Configuration \(YAML\), section server:/m, /^Each item of channels:/m));
-    const channels = helpOptions(helpSection(help, /^Each item of channels:/m, /^Each item of sources:/m));
+    const channels = helpOptions(helpSection(help, /^Each item of channels:/m, /^Each item of tests:/m));
     const sysmetrics = helpOptions(helpSection(help, /^sysmetrics \(source\):/m, /^$/m));
     const sse = helpOptions(helpSection(help, /^sse \(sink\):/m, /^$/m));
 
@@ -831,6 +831,7 @@ describe('command line', () => {
         ...(await validOptions('server:\n  admin:\n    x: 1\n')).map((name) => `admin.${name}`),
         ...(await validOptions('server:\n  log:\n    x: 1\n')).map((name) => `log.${name}`),
         ...(await validOptions('server:\n  limits:\n    x: 1\n')).map((name) => `limits.${name}`),
+        ...(await validOptions('server:\n  lua:\n    x: 1\n')).map((name) => `lua.${name}`),
       ],
       channels: [
         ...await validOptions('channels:\n  - match: a\n    x: 1\n'),
