@@ -111,7 +111,7 @@ async function stopRun({ handle, file }) {
 function helpOptions(section) {
   const names = [];
   const parents = [];
-  const line = /^( {2,})(\w+)\s+(string|integer|duration|size|enum|bool|number|list|table)\b/gm;
+  const line = /^( {2,})(\w+)\s+(string|integer|duration|size|enum|bool|number|list|table|any|tables)\b/gm;
   for (const [, indent, name] of section.matchAll(line)) {
     const depth = indent.length / 2 - 1;
     parents.length = depth;
