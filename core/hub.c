@@ -277,8 +277,9 @@ static void lg_hub_run_script(lg_hub *hub, lg_channel *channel, lg_script *scrip
         return;
     } else {
         channel->script_errors++;
-        LG_LOG_WARN("hub", "channel '%s' event %s: %s (on_error: %s)", channel->name, event->id, err.message,
-                    lg_on_error_name(channel->rule->on_error));
+        if (lg_log_enabled(LG_LOG_WARN))
+            lg_log_write(lg_script_error_log(script), LG_LOG_WARN, "hub", "channel '%s' event %s: %s (on_error: %s)",
+                         channel->name, event->id, err.message, lg_on_error_name(channel->rule->on_error));
     }
 
     if (channel->rule->on_error == LG_ON_ERROR_PASS)

@@ -55,6 +55,8 @@ struct lg_script {
     uint64_t consecutive_errors;
     int disabled;
     char *last_error;
+    lg_log_limit error_log; /* failures are rate-limited per script, not per log statement */
+    lg_log_limit user_log;  /* the same for livegate.log lines */
 
     unsigned hops; /* of the event being processed, for emits */
     int raw_input;  /* the event being processed has a raw (not JSON) payload */
@@ -459,7 +461,8 @@ static int lg_script_log(lua_State *L)
         luaL_addvalue(&line);
     }
     luaL_pushresult(&line);
-    LG_LOG_AT(level, script->scope, "%s", lua_tostring(L, -1));
+    if (lg_log_enabled(level))
+        lg_log_write(&script->user_log, level, script->scope, "%s", lua_tostring(L, -1));
     return 0;
 }
 
@@ -589,7 +592,8 @@ static void lg_script_call_timer(lg_script *script, lg_script_timer *timer)
         lg_script_timer_free(timer);
 
     if (lg_lua_sandbox_call(script->sandbox, 0, 0, script->limits.instruction_budget, &err) < 0) {
-        LG_LOG_WARN(script->scope, "timer callback failed: %s", err.message);
+        if (lg_log_enabled(LG_LOG_WARN))
+            lg_log_write(&script->error_log, LG_LOG_WARN, script->scope, "timer callback failed: %s", err.message);
         lg_script_note_failure(script, err.message);
     } else {
         script->consecutive_errors = 0;
@@ -842,6 +846,11 @@ void lg_script_free(lg_script *script)
     free(script->scope);
     free(script->path);
     free(script);
+}
+
+lg_log_limit *lg_script_error_log(lg_script *script)
+{
+    return &script->error_log;
 }
 
 const char *lg_script_path(const lg_script *script)

@@ -9,6 +9,7 @@
 
 #include "error.h"
 #include "event.h"
+#include "log.h"
 
 /* What a script may use of the process around it. */
 typedef struct lg_script_host {
@@ -58,6 +59,10 @@ int lg_script_run(lg_script *script, const char *channel, lg_event *event, unsig
 int64_t lg_script_fire_timers(lg_script *script, int64_t now_ms);
 
 const char *lg_script_path(const lg_script *script);
+
+/* Rate-limit state for the script's failure lines, so one noisy script does not
+ * hide the errors of another. */
+lg_log_limit *lg_script_error_log(lg_script *script);
 int lg_script_disabled(const lg_script *script);
 uint64_t lg_script_calls(const lg_script *script);
 uint64_t lg_script_errors(const lg_script *script);
