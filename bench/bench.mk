@@ -3,3 +3,7 @@ noinst_PROGRAMS = bench/ws-deflate-bench
 bench_ws_deflate_bench_SOURCES = bench/ws_deflate_bench.c plugins/websocket/ws_deflate.c
 bench_ws_deflate_bench_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/websocket
 bench_ws_deflate_bench_LDADD = libcore.la $(ZLIB_LIBS)
+
+noinst_PROGRAMS += bench/lua-bench
+bench_lua_bench_SOURCES = bench/lua_bench.c
+bench_lua_bench_LDADD = libcore.la

@@ -261,7 +261,8 @@ static void lg_lua_free_keys(lg_lua_key *keys, int count)
     free(keys);
 }
 
-/* Encode one member KEY of the table at INDEX (skipped when its value is nil). */
+/* Encode one member KEY of the table at INDEX (skipped when its value is nil).
+ * *FIRST is cleared once a member has been written. */
 static int lg_lua_encode_member(lua_State *L, int index, const lg_lua_key *key, int *first, int depth, lg_buf *out,
                                 lg_error *err)
 {
@@ -341,12 +342,25 @@ static int lg_lua_collect_new_keys(lua_State *L, int index, int order, lg_lua_ke
     return count;
 }
 
+static lua_Integer lg_lua_count_keys(lua_State *L, int index)
+{
+    lua_Integer count = 0;
+
+    lua_pushnil(L);
+    while (lua_next(L, index) != 0) {
+        lua_pop(L, 1);
+        count++;
+    }
+    return count;
+}
+
 static int lg_lua_encode_object(lua_State *L, int index, int depth, lg_buf *out, lg_error *err)
 {
     int first = 1;
     int order = 0;
     lg_lua_key *keys;
     int count;
+    lua_Integer written = 0;
     int rc = 0;
 
     lua_rawgetp(L, LUA_REGISTRYINDEX, &lg_lua_order_key);
@@ -359,14 +373,24 @@ static int lg_lua_encode_object(lua_State *L, int index, int depth, lg_buf *out,
     lg_buf_append_char(out, '{');
     for (lua_Integer i = 1, n = order ? (lua_Integer)lua_rawlen(L, order) : 0; i <= n && rc == 0; i++) {
         lg_lua_key key = {0};
+        size_t before = out->len;
 
         lua_rawgeti(L, order, i);
         key.name = (char *)lua_tostring(L, -1);
         rc = lg_lua_encode_member(L, index, &key, &first, depth, out, err);
+        written += out->len != before;
         lua_pop(L, 1);
     }
 
-    count = rc == 0 ? lg_lua_collect_new_keys(L, index, order, &keys, err) : -1;
+    /* Keys the script added come after the decoded ones; when the table
+     * holds no more keys than were written there are none to look for. */
+    keys = NULL;
+    if (rc < 0)
+        count = -1;
+    else if (order != 0 && lg_lua_count_keys(L, index) == written)
+        count = 0;
+    else
+        count = lg_lua_collect_new_keys(L, index, order, &keys, err);
     lua_pop(L, 1);
     if (count < 0)
         return -1;

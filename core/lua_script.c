@@ -248,6 +248,15 @@ static lg_event *lg_script_to_event(lg_script *script, int index, const char *ch
         if (rc < 0)
             goto done;
     }
+
+    /* A script that only read the data gives back the same bytes: keep the input event. */
+    if (payload.len == input->data_len && memcmp(payload.data != NULL ? payload.data : "", input->data,
+                                                 payload.len) == 0 &&
+        lg_script_same_string(key, input->key) && lg_script_same_string(type, input->type) &&
+        time_ms == input->time_ms) {
+        event = lg_event_ref(input);
+        goto done;
+    }
     event = lg_event_new(key, type, payload.data != NULL ? payload.data : "", payload.len, time_ms);
 
 done:
@@ -400,6 +409,8 @@ int lg_script_run(lg_script *script, const char *channel, lg_event *event, unsig
 /* livegate.emit(channel, data [, {key=, type=, time=}]): publish into
  * another channel once the current call returns. A string is sent as it is,
  * any other value as JSON. */
+static int64_t lg_script_now_ms(const lg_script *script);
+
 static int lg_script_emit(lua_State *L)
 {
     lg_script *script = lg_script_self(L);
@@ -408,7 +419,7 @@ static int lg_script_emit(lua_State *L)
     lg_event *event;
     char *key = NULL;
     char *type = NULL;
-    int64_t time_ms = 0;
+    int64_t time_ms = lg_script_now_ms(script);
     lg_error err;
     int rc = 0;
 
@@ -419,7 +430,7 @@ static int lg_script_emit(lua_State *L)
         if (rc == 0)
             rc = lg_script_get_string(L, 3, "type", &type, &err);
         if (rc == 0)
-            rc = lg_script_get_time(L, 3, 0, &time_ms, &err);
+            rc = lg_script_get_time(L, 3, time_ms, &time_ms, &err);
     }
     if (rc == 0 && lg_channel_name_check(channel, &err) < 0)
         rc = -1;
@@ -465,8 +476,6 @@ static int lg_script_log(lua_State *L)
         lg_log_write(&script->user_log, level, script->scope, "%s", lua_tostring(L, -1));
     return 0;
 }
-
-static int64_t lg_script_now_ms(const lg_script *script);
 
 static int lg_script_now(lua_State *L)
 {

@@ -218,6 +218,9 @@ int main(int argc, char **argv)
         return 1;
     }
     if (cli.run_tests) {
+        if (settings->tests.count == 0)
+            fprintf(stderr, "livegate: %s has no tests: section; nothing to run (see docs/lua.md)\n",
+                    settings->path != NULL ? settings->path : "the configuration");
         rc = lg_script_tests_run(settings, stdout);
         lg_settings_free(settings);
         return rc == 0 ? 0 : 1;

@@ -1,6 +1,7 @@
 /* Runner of a configuration's script tests: inputs into a hub without clients, outputs compared with expectations. */
 #include "config.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,7 +14,7 @@
 #include "rule_scripts.h"
 #include "script_tests.h"
 
-/* One test's world: a hub, fresh scripts, a clock that only moves when told. */
+/* The world of one test: a hub, fresh scripts and a clock that moves only on advance steps. */
 typedef struct lg_test_env {
     struct event_base *base;
     lg_hub *hub;
@@ -30,7 +31,6 @@ typedef struct lg_test_env {
 static json_t *lg_test_to_json(const lg_conf_node *node)
 {
     json_t *value;
-    char *end;
 
     switch (node->kind) {
     case LG_CONF_MAP:
@@ -49,18 +49,14 @@ static json_t *lg_test_to_json(const lg_conf_node *node)
 
     if (node->value == NULL)
         return json_null();
-    if (!node->quoted && strcmp(node->value, "true") == 0)
-        return json_true();
-    if (!node->quoted && strcmp(node->value, "false") == 0)
-        return json_false();
-    if (!node->quoted && node->value[0] != '\0') {
-        long long integer = strtoll(node->value, &end, 10);
 
-        if (*end == '\0')
-            return json_integer(integer);
-        double real = strtod(node->value, &end);
-        if (*end == '\0')
-            return json_real(real);
+    /* An unquoted scalar that reads as a JSON number, true, false or null keeps that type. */
+    if (!node->quoted) {
+        json_t *typed = json_loads(node->value, JSON_DECODE_ANY, NULL);
+
+        if (typed != NULL && !json_is_array(typed) && !json_is_object(typed) && !json_is_string(typed))
+            return typed;
+        json_decref(typed);
     }
     return json_string(node->value);
 }
@@ -70,6 +66,49 @@ static const char *lg_test_string(const lg_conf_node *map, const char *key)
     const lg_conf_node *node = lg_conf_map_get(map, key, NULL);
 
     return node != NULL && node->kind == LG_CONF_SCALAR ? node->value : NULL;
+}
+
+/* Check that every key of the mapping STEP is one of ALLOWED (NULL-terminated);
+ * WHAT names the mapping in the error. Returns 0, or -1 with ERR set. */
+static int lg_test_check_keys(const lg_conf_node *step, const char *const *allowed, const char *what, lg_error *err)
+{
+    for (size_t i = 0; i < step->count; i++) {
+        const lg_conf_pair *pair = &step->pairs[i];
+        size_t k = 0;
+
+        while (allowed[k] != NULL && strcmp(allowed[k], pair->key) != 0)
+            k++;
+        if (allowed[k] == NULL) {
+            char list[128] = "";
+
+            for (k = 0; allowed[k] != NULL; k++) {
+                strncat(list, k > 0 ? ", " : "", sizeof(list) - strlen(list) - 1);
+                strncat(list, allowed[k], sizeof(list) - strlen(list) - 1);
+            }
+            return lg_error_set(err, "%s:%u:%u: unknown key '%s' in %s (use %s)", step->file, pair->line,
+                                pair->column, pair->key, what, list);
+        }
+    }
+    return 0;
+}
+
+/* Read the optional integer field "time" of MAP into *TIME_MS. Returns 1
+ * when present, 0 when absent, -1 with ERR set when it is not an integer. */
+static int lg_test_time(const lg_conf_node *map, int64_t *time_ms, lg_error *err)
+{
+    const lg_conf_node *node = lg_conf_map_get(map, "time", NULL);
+    char *end;
+
+    if (node == NULL)
+        return 0;
+    if (node->kind == LG_CONF_SCALAR && node->value != NULL) {
+        errno = 0;
+        *time_ms = strtoll(node->value, &end, 10);
+        if (errno == 0 && end != node->value && *end == '\0')
+            return 1;
+    }
+    return lg_error_set(err, "%s:%u:%u: time expects an integer of milliseconds since the Unix epoch", node->file,
+                        node->line, node->column);
 }
 
 /* ---- the script host ---- */
@@ -130,9 +169,12 @@ static void lg_test_env_free(lg_test_env *env)
 
 static int lg_test_advance(lg_test_env *env, const lg_conf_node *step, lg_error *err)
 {
+    static const char *const allowed[] = {"advance", NULL};
     const char *text = lg_test_string(step, "advance");
     int64_t ms;
 
+    if (lg_test_check_keys(step, allowed, "an advance step", err) < 0)
+        return -1;
     if (text == NULL || lg_parse_duration_ms(text, &ms) < 0 || ms < 0)
         return lg_error_set(err, "%s:%u:%u: advance expects a duration such as 60s", step->file, step->line,
                             step->column);
@@ -150,17 +192,21 @@ static int lg_test_publish(lg_test_env *env, const lg_script_test *test, const l
     const char *channel = lg_test_string(step, "channel");
     const lg_conf_node *data = lg_conf_map_get(step, "data", NULL);
     const char *raw = lg_test_string(step, "raw");
-    const char *time_text = lg_test_string(step, "time");
+    static const char *const allowed[] = {"data", "raw", "channel", "key", "type", "time", NULL};
+    int64_t time_ms = env->clock_ms;
     lg_publish_result result;
     lg_event *event;
     char *payload;
     int status;
 
+    if (lg_test_check_keys(step, allowed, "an input event", err) < 0 || lg_test_time(step, &time_ms, err) < 0)
+        return -1;
+
     if (channel == NULL)
         channel = test->channel;
     if (channel == NULL)
-        return lg_error_set(err, "%s:%u:%u: the input names no channel and the test has no channel:", step->file,
-                            step->line, step->column);
+        return lg_error_set(err, "%s:%u:%u: the input names no channel: add channel: to the input or to the test",
+                            step->file, step->line, step->column);
     if ((data == NULL) == (raw == NULL))
         return lg_error_set(err, "%s:%u:%u: an input has either data: (JSON) or raw: (text)", step->file,
                             step->line, step->column);
@@ -173,8 +219,7 @@ static int lg_test_publish(lg_test_env *env, const lg_script_test *test, const l
         payload = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY | JSON_PRESERVE_ORDER);
         json_decref(value);
     }
-    event = lg_event_new(lg_test_string(step, "key"), lg_test_string(step, "type"), payload, strlen(payload),
-                         time_text != NULL ? strtoll(time_text, NULL, 10) : env->clock_ms);
+    event = lg_event_new(lg_test_string(step, "key"), lg_test_string(step, "type"), payload, strlen(payload), time_ms);
     free(payload);
     return lg_hub_publish(env->hub, channel, event, &result, &status, err);
 }
@@ -234,17 +279,20 @@ static int lg_test_compare_string(FILE *out, size_t index, const lg_conf_node *e
 static int lg_test_compare_event(FILE *out, size_t index, const lg_conf_node *expected, const lg_event *event)
 {
     const lg_conf_node *data = lg_conf_map_get(expected, "data", NULL);
-    const char *time_text = lg_test_string(expected, "time");
+    int64_t time_ms;
+    int has_time = lg_test_time(expected, &time_ms, NULL) == 1;
     int differences = 0;
 
     differences += lg_test_compare_string(out, index, expected, "channel", event->channel_name);
     differences += lg_test_compare_string(out, index, expected, "key", event->key);
     differences += lg_test_compare_string(out, index, expected, "type", event->type);
-    if (time_text != NULL && strtoll(time_text, NULL, 10) != event->time_ms) {
+    if (has_time && time_ms != event->time_ms) {
+        char want[32];
         char actual[32];
 
+        snprintf(want, sizeof(want), "%lld", (long long)time_ms);
         snprintf(actual, sizeof(actual), "%lld", (long long)event->time_ms);
-        lg_test_report(out, index, "time", time_text, actual);
+        lg_test_report(out, index, "time", want, actual);
         differences++;
     }
     if (data != NULL) {
@@ -266,15 +314,33 @@ static int lg_test_compare_event(FILE *out, size_t index, const lg_conf_node *ex
     return differences;
 }
 
+/* Check the shape of the expect: list of TEST before anything runs. */
+static int lg_test_check_expect(const lg_script_test *test, lg_error *err)
+{
+    static const char *const allowed[] = {"channel", "key", "type", "time", "data", NULL};
+    const lg_conf_node *expect = test->expect;
+    int64_t time_ms;
+
+    if (expect->kind != LG_CONF_SEQ)
+        return lg_error_set(err, "%s:%u:%u: expect expects a list of events", expect->file, expect->line,
+                            expect->column);
+    for (size_t i = 0; i < expect->count; i++) {
+        const lg_conf_node *item = expect->items[i];
+
+        if (item->kind != LG_CONF_MAP)
+            return lg_error_set(err, "%s:%u:%u: an expected event is a mapping of channel, key, type, time and data",
+                                item->file, item->line, item->column);
+        if (lg_test_check_keys(item, allowed, "an expected event", err) < 0 || lg_test_time(item, &time_ms, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 static int lg_test_compare(FILE *out, const lg_script_test *test, const lg_event_list *seen)
 {
     const lg_conf_node *expect = test->expect;
     int differences = 0;
 
-    if (expect->kind != LG_CONF_SEQ) {
-        fprintf(out, "  # %s:%u:%u: expect is not a list\n", expect->file, expect->line, expect->column);
-        return 1;
-    }
     for (size_t i = 0; i < expect->count && i < seen->count; i++)
         differences += lg_test_compare_event(out, i, expect->items[i], seen->items[i]);
     if (expect->count != seen->count) {
@@ -294,11 +360,12 @@ int lg_script_tests_run(const lg_settings *settings, FILE *out)
 
     for (size_t i = 0; i < settings->tests.count; i++) {
         const lg_script_test *test = &tests[i];
-        lg_test_env env;
+        lg_test_env env = {0};
         lg_error err;
         int differences = 0;
 
-        if (lg_test_env_init(&env, settings, test, &err) < 0 || lg_test_run_steps(&env, test, &err) < 0) {
+        if (lg_test_check_expect(test, &err) < 0 || lg_test_env_init(&env, settings, test, &err) < 0 ||
+            lg_test_run_steps(&env, test, &err) < 0) {
             fprintf(out, "not ok %zu - %s\n  # %s\n", i + 1, test->name, err.message);
             failed++;
             lg_test_env_free(&env);
