@@ -186,6 +186,11 @@ lg_outqueue_result lg_outqueue_push_event(lg_outqueue *queue, lg_event *event, s
     return LG_OUTQUEUE_QUEUED;
 }
 
+lg_outqueue_item *lg_outqueue_last(lg_outqueue *queue)
+{
+    return TAILQ_LAST(&queue->items, lg_outqueue_items);
+}
+
 lg_outqueue_item *lg_outqueue_pop(lg_outqueue *queue)
 {
     lg_outqueue_item *item = TAILQ_FIRST(&queue->items);

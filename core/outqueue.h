@@ -3,6 +3,7 @@
 #define LG_OUTQUEUE_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/queue.h>
 
 #include "channel.h"
@@ -19,6 +20,7 @@ typedef struct lg_outqueue_item {
     lg_overflow_policy policy;
     char *raw;
     size_t len;
+    uint64_t resume_seq; /* 0: the event's shared frame; else its frame with this resume position */
 } lg_outqueue_item;
 
 TAILQ_HEAD(lg_outqueue_items, lg_outqueue_item);
@@ -57,6 +59,9 @@ void lg_outqueue_push_raw(lg_outqueue *queue, const void *data, size_t len);
 lg_outqueue_result lg_outqueue_push_event(lg_outqueue *queue, lg_event *event, size_t frame_len, void *tag,
                                           lg_overflow_policy policy, size_t cap, size_t extra,
                                           lg_outqueue_drop_fn on_drop, void *arg);
+
+/* Return the newest item, or NULL. */
+lg_outqueue_item *lg_outqueue_last(lg_outqueue *queue);
 
 /* Remove and return the oldest item, or NULL. The caller frees it with
  * lg_outqueue_item_free (or takes its event reference first). */

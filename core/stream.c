@@ -95,6 +95,8 @@ struct lg_stream {
 
     lg_outqueue queue;
     lg_pacer pacer;
+    uint64_t delivered_seq; /* highest seq queued to the client */
+    uint64_t resume_seq;    /* resume position last given: every owed event up to it is queued */
     struct event *pacer_timer;
     size_t output_bytes; /* bytes in the bufferevent's output buffer */
     size_t socket_bytes; /* the output buffer is filled up to this */
@@ -183,6 +185,30 @@ static void lg_stream_on_drop(void *tag, lg_event *event, lg_drop_reason reason,
     }
 }
 
+/* Work out the resume position that ITEM (EVENT's frame, just queued) gives
+ * the client: the highest seq up to which every event the stream owes is
+ * queued. Events held by the pacer are owed, so an event that overtakes them
+ * carries a position below its own id; an event older than what the client
+ * already has (a late snapshot, a released held event) carries the position
+ * reached before. Only then does the frame differ from the shared one. */
+static void lg_stream_set_resume(lg_stream *stream, lg_outqueue_item *item, const lg_event *event)
+{
+    uint64_t oldest_held = lg_pacer_oldest_seq(&stream->pacer);
+    uint64_t resume;
+
+    if (event->seq > stream->delivered_seq)
+        stream->delivered_seq = event->seq;
+    resume = stream->delivered_seq;
+    if (oldest_held != 0 && oldest_held <= resume)
+        resume = oldest_held - 1;
+    if (resume < stream->resume_seq)
+        resume = stream->resume_seq;
+
+    stream->resume_seq = resume;
+    if (item != NULL && item->event == event && resume != event->seq && stream->cls->encode_resumed != NULL)
+        item->resume_seq = resume;
+}
+
 /* Append EVENT for SUB, applying SUB's overflow policy when the stream is
  * over its cap. */
 static void lg_stream_queue_event(lg_subscription *sub, lg_event *event)
@@ -203,8 +229,10 @@ static void lg_stream_queue_event(lg_subscription *sub, lg_event *event)
         lg_stream_close(stream, 0);
         return;
     }
-    if (result == LG_OUTQUEUE_QUEUED)
+    if (result == LG_OUTQUEUE_QUEUED) {
+        lg_stream_set_resume(stream, lg_outqueue_last(&stream->queue), event);
         atomic_fetch_add_explicit(&stream->worker->stats.events_out, 1, memory_order_relaxed);
+    }
     lg_stream_mark_dirty(stream);
 }
 
@@ -228,6 +256,22 @@ static void lg_stream_queue_gaps(lg_stream *stream)
     }
 }
 
+/* Add ITEM's event to OUTPUT with the resume position the item carries: a
+ * copy made for this client, since the shared frame has the event's own id. */
+static void lg_stream_add_resumed(lg_stream *stream, struct evbuffer *output, const lg_outqueue_item *item)
+{
+    const char *id = item->event->id;
+    const char *dash = strrchr(id, '-');
+    char resume_id[64];
+    lg_buf frame = LG_BUF_INIT;
+
+    snprintf(resume_id, sizeof(resume_id), "%.*s-%llu", (int)(dash != NULL ? dash - id : 0), id,
+             (unsigned long long)item->resume_seq);
+    stream->cls->encode_resumed(item->event, resume_id, &frame, stream->ctx);
+    evbuffer_add(output, frame.data, frame.len);
+    lg_buf_free(&frame);
+}
+
 /* Move queued frames into the socket's output buffer, up to
  * LG_STREAM_SOCKET_BYTES. Event frames are added by reference: the bytes are
  * the event's shared encoding and the event is released once they are sent. */
@@ -242,7 +286,9 @@ static void lg_stream_pump(lg_stream *stream)
     output = bufferevent_get_output(stream->bev);
 
     while (stream->output_bytes < stream->socket_bytes && (item = lg_outqueue_pop(&stream->queue)) != NULL) {
-        if (item->event != NULL) {
+        if (item->event != NULL && item->resume_seq != 0) {
+            lg_stream_add_resumed(stream, output, item);
+        } else if (item->event != NULL) {
             const lg_bytes *frame = &item->event->encoded[stream->cls->format];
 
             evbuffer_add_reference(output, frame->data, frame->len, lg_event_unref_cleanup, item->event);
@@ -307,13 +353,13 @@ static void lg_stream_pacer_drop(void *tag, lg_event *event, lg_drop_reason reas
 }
 
 /* Send EVENT through the stream's pacer, which applies the subscription's
- * rate per key without ever reordering the stream. */
+ * rate per key; other keys and channels do not wait for it. */
 static void lg_subscription_deliver(lg_subscription *sub, lg_event *event)
 {
     lg_stream *stream = sub->stream;
     int64_t now_ms;
 
-    if (sub->min_interval_ms == 0 && TAILQ_EMPTY(&stream->pacer.items)) {
+    if (sub->min_interval_ms == 0) {
         lg_stream_queue_event(sub, event);
         return;
     }

@@ -9,6 +9,7 @@
 
 #include "buf.h"
 #include "error.h"
+#include "event.h"
 #include "http.h"
 
 typedef struct lg_stream lg_stream;
@@ -36,6 +37,12 @@ typedef struct lg_stream_class {
 
     /* Encode NOTICE into OUT. */
     void (*encode_notice)(const lg_notice *notice, lg_buf *out, void *ctx);
+
+    /* Encode EVENT into OUT like its shared frame, but with RESUME_ID as the
+     * position a client resumes from (SSE: the id: line; WebSocket: a
+     * "resume" member). Used for the few events that leave a stream out of
+     * id order. */
+    void (*encode_resumed)(const lg_event *event, const char *resume_id, lg_buf *out, void *ctx);
 
     /* Encode a keep-alive frame into OUT; NULL disables heartbeats. */
     void (*encode_heartbeat)(lg_buf *out, void *ctx);

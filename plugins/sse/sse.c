@@ -65,6 +65,12 @@ static void lg_sse_encode_event_cb(const lg_event *event, lg_buf *out, void *ctx
     lg_sse_encode_event(event, out);
 }
 
+static void lg_sse_encode_resumed_cb(const lg_event *event, const char *resume_id, lg_buf *out, void *ctx)
+{
+    (void)ctx;
+    lg_sse_encode_event_resumed(event, resume_id, out);
+}
+
 static void lg_sse_encode_notice_cb(const lg_notice *notice, lg_buf *out, void *ctx)
 {
     lg_sse_encode_notice(notice, out);
@@ -278,6 +284,7 @@ static int lg_sse_init(lg_instance *instance, void *config, lg_error *err)
         .sink = "sse",
         .format = format,
         .encode_notice = lg_sse_encode_notice_cb,
+        .encode_resumed = lg_sse_encode_resumed_cb,
         .encode_heartbeat = lg_sse_encode_heartbeat_cb,
     };
     lg_instance_set_data(instance, sse);

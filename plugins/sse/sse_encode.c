@@ -46,9 +46,14 @@ void lg_sse_append_field_lines(lg_buf *out, const char *field, const char *value
 
 void lg_sse_encode_event(const lg_event *event, lg_buf *out)
 {
+    lg_sse_encode_event_resumed(event, event->id, out);
+}
+
+void lg_sse_encode_event_resumed(const lg_event *event, const char *resume_id, lg_buf *out)
+{
     lg_buf envelope = LG_BUF_INIT;
 
-    lg_sse_append_field_single(out, "id", event->id);
+    lg_sse_append_field_single(out, "id", resume_id);
     if (event->type != NULL)
         lg_sse_append_field_single(out, "event", event->type);
 

@@ -13,6 +13,11 @@
  * text/event-stream format. */
 void lg_sse_encode_event(const lg_event *event, lg_buf *out);
 
+/* The same frame with RESUME_ID in the id: line, for an event that leaves a
+ * stream out of id order: EventSource resumes from the id: line, and the
+ * envelope keeps the event's own id. */
+void lg_sse_encode_event_resumed(const lg_event *event, const char *resume_id, lg_buf *out);
+
 /* Encode a notice as a named event ("subscribed", "reset", "gap",
  * "subscribe_error") with a JSON body and no id, so the client's last id
  * stays where it was. */

@@ -239,6 +239,12 @@ static void lg_ws_encode_event_deflate_cb(const lg_event *event, lg_buf *out, vo
     lg_ws_encode_event_deflate(event, sink->deflater, (size_t)sink->config->deflate_threshold_bytes, out);
 }
 
+static void lg_ws_encode_resumed_cb(const lg_event *event, const char *resume_id, lg_buf *out, void *ctx)
+{
+    (void)ctx;
+    lg_ws_encode_event_resumed(event, resume_id, out);
+}
+
 static void lg_ws_encode_notice_cb(const lg_notice *notice, lg_buf *out, void *ctx)
 {
     lg_ws_encode_notice(notice, out);
@@ -277,6 +283,7 @@ static int lg_ws_init(lg_instance *instance, void *config, lg_error *err)
         .sink = "websocket",
         .format = format,
         .encode_notice = lg_ws_encode_notice_cb,
+        .encode_resumed = lg_ws_encode_resumed_cb,
         .on_input = lg_ws_conn_on_input,
         .on_shutdown = lg_ws_conn_on_shutdown,
         .on_close = lg_ws_conn_on_close,

@@ -69,11 +69,16 @@ static void lg_ws_append_text_frame(lg_buf *out, const lg_buf *json)
     lg_ws_append_frame(out, LG_WS_OPCODE_TEXT, json->data, json->len);
 }
 
-static void lg_ws_event_json(const lg_event *event, lg_buf *json)
+/* The JSON of EVENT's message; RESUME_ID, when not NULL, adds a "resume" member. */
+static void lg_ws_event_json(const lg_event *event, const char *resume_id, lg_buf *json)
 {
     lg_buf extra = LG_BUF_INIT;
 
     lg_buf_append_str(&extra, "\"type\":\"event\"");
+    if (resume_id != NULL) {
+        lg_buf_append_str(&extra, ",\"resume\":");
+        lg_buf_append_json_string(&extra, resume_id, strlen(resume_id));
+    }
     if (event->type != NULL) {
         lg_buf_append_str(&extra, ",\"event\":");
         lg_buf_append_json_string(&extra, event->type, strlen(event->type));
@@ -86,7 +91,16 @@ void lg_ws_encode_event(const lg_event *event, lg_buf *out)
 {
     lg_buf json = LG_BUF_INIT;
 
-    lg_ws_event_json(event, &json);
+    lg_ws_event_json(event, NULL, &json);
+    lg_ws_append_text_frame(out, &json);
+    lg_buf_free(&json);
+}
+
+void lg_ws_encode_event_resumed(const lg_event *event, const char *resume_id, lg_buf *out)
+{
+    lg_buf json = LG_BUF_INIT;
+
+    lg_ws_event_json(event, resume_id, &json);
     lg_ws_append_text_frame(out, &json);
     lg_buf_free(&json);
 }
@@ -96,7 +110,7 @@ void lg_ws_encode_event_deflate(const lg_event *event, lg_ws_deflater *deflater,
     lg_buf json = LG_BUF_INIT;
     lg_buf packed = LG_BUF_INIT;
 
-    lg_ws_event_json(event, &json);
+    lg_ws_event_json(event, NULL, &json);
     if (json.len >= threshold && lg_ws_deflate_with(deflater, json.data, json.len, &packed) == 0)
         lg_ws_append_frame_bits(out, LG_WS_RSV1, LG_WS_OPCODE_TEXT, packed.data, packed.len);
     else

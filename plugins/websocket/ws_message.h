@@ -29,6 +29,11 @@ void lg_ws_append_close(lg_buf *out, uint16_t code, const char *reason);
  * the same bytes go to every subscriber. */
 void lg_ws_encode_event(const lg_event *event, lg_buf *out);
 
+/* Encode EVENT like lg_ws_encode_event, with a "resume" member set to
+ * RESUME_ID, for an event that leaves a stream out of id order. The frame is
+ * never compressed: it is made for one client, on the worker thread. */
+void lg_ws_encode_event_resumed(const lg_event *event, const char *resume_id, lg_buf *out);
+
 struct lg_ws_deflater;
 
 /* Encode EVENT like lg_ws_encode_event, compressed with permessage-deflate

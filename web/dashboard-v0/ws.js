@@ -129,10 +129,13 @@ export class WebSocketStream {
   }
 
   #handleEvent(message) {
-    // The envelope is the message without its `type`, the same fields as an SSE event.
-    const { type, ...envelope } = message;
-    if (typeof envelope.id === 'string' && envelope.id !== '')
-      this.#lastEventId = envelope.id;
+    // The envelope is the message without `type` and `resume`, the same fields as an
+    // SSE event. The resume position is `resume` when present (an event that left the
+    // stream out of id order), else the event's id.
+    const { type, resume, ...envelope } = message;
+    const position = typeof resume === 'string' ? resume : envelope.id;
+    if (typeof position === 'string' && position !== '')
+      this.#lastEventId = position;
 
     if (typeof envelope.channel !== 'string') {
       console.warn(`livegate: ignored a message without a channel (id ${envelope.id})`);
