@@ -33,8 +33,8 @@ typedef void (*lg_pacer_drop_fn)(void *tag, lg_event *event, lg_drop_reason reas
 
 /* The pacer of one stream. Keys are paced independently: an event held for
  * its key's rate never delays another key or channel, so events may leave
- * out of id order. lg_pacer_oldest_seq gives the stream the limit of its resume
- * position may advance. */
+ * out of id order. lg_pacer_oldest_seq is the limit of the stream's resume
+ * position. */
 typedef struct lg_pacer {
     struct lg_pacer_items items; /* held events, oldest seq first */
     lg_pacer_item **heap;        /* the same events, a min-heap on due_ms */
