@@ -41,6 +41,17 @@ typedef struct lg_script_timer {
     TAILQ_ENTRY(lg_script_timer) link;
 } lg_script_timer;
 
+/* Events emitted by one call, handed to the host only when the call succeeds. */
+typedef struct lg_script_emit_list {
+    struct lg_script_pending_emit {
+        char *channel;
+        lg_event *event;
+        unsigned hops;
+    } *items;
+    size_t count;
+    size_t cap;
+} lg_script_emit_list;
+
 struct lg_script {
     char *path;
     char *scope;
@@ -59,6 +70,8 @@ struct lg_script {
     lg_log_limit user_log;  /* the same for livegate.log lines */
 
     unsigned hops; /* of the event being processed, for emits */
+    int loading;   /* the top level runs: livegate.emit is not available */
+    lg_script_emit_list emits; /* emitted by the current call, published when it succeeds */
     int raw_input;  /* the event being processed has a raw (not JSON) payload */
 
     TAILQ_HEAD(, lg_script_timer) timers;
@@ -69,6 +82,38 @@ struct lg_script {
 static lg_script *lg_script_self(lua_State *L)
 {
     return lua_touserdata(L, lua_upvalueindex(1));
+}
+
+/* ---- emits ---- */
+
+static void lg_script_emits_push(lg_script *script, const char *channel, lg_event *event, unsigned hops)
+{
+    lg_script_emit_list *emits = &script->emits;
+
+    if (emits->count == emits->cap) {
+        emits->cap = emits->cap > 0 ? 2 * emits->cap : 8;
+        emits->items = lg_realloc(emits->items, emits->cap * sizeof(*emits->items));
+    }
+    emits->items[emits->count].channel = lg_strdup(channel);
+    emits->items[emits->count].event = event;
+    emits->items[emits->count].hops = hops;
+    emits->count++;
+}
+
+/* End a call: hand its emits to the host when it succeeded (SUCCEEDED),
+ * drop them when it failed, since a failed call has no effect. */
+static void lg_script_emits_finish(lg_script *script, int succeeded)
+{
+    lg_script_emit_list *emits = &script->emits;
+
+    for (size_t i = 0; i < emits->count; i++) {
+        if (succeeded)
+            script->host.emit(script->host.arg, emits->items[i].channel, emits->items[i].event, emits->items[i].hops);
+        else
+            lg_event_unref(emits->items[i].event);
+        free(emits->items[i].channel);
+    }
+    emits->count = 0;
 }
 
 /* ---- values to payloads ---- */
@@ -234,13 +279,12 @@ static lg_event *lg_script_to_event(lg_script *script, int index, const char *ch
     }
 
     if (untouched) {
+        /* The table's own payload: it may be an event table kept from an earlier call. */
+        size_t len;
+        const char *data = lua_tolstring(L, -1, &len);
+
+        lg_buf_append(&payload, data, len);
         lua_pop(L, 2);
-        if (lg_script_same_string(key, input->key) && lg_script_same_string(type, input->type) &&
-            time_ms == input->time_ms) {
-            event = lg_event_ref(input);
-            goto done;
-        }
-        lg_buf_append(&payload, input->data, input->data_len);
     } else {
         int rc = lg_script_payload(L, -1, script->raw_input, &payload, err);
 
@@ -392,6 +436,7 @@ int lg_script_run(lg_script *script, const char *channel, lg_event *event, unsig
     lua_pushlightuserdata(L, &call);
     rc = lg_lua_sandbox_call(script->sandbox, 1, 0, script->limits.instruction_budget, err);
     lua_settop(L, top);
+    lg_script_emits_finish(script, rc == 0);
 
     if (rc < 0) {
         /* Errors without a position (memory, our own checks) get the script's name. */
@@ -423,6 +468,8 @@ static int lg_script_emit(lua_State *L)
     lg_error err;
     int rc = 0;
 
+    if (script->loading)
+        return luaL_error(L, "livegate.emit: not available while the script loads; call it from on_event or a timer");
     luaL_checkany(L, 2);
     if (!lua_isnoneornil(L, 3)) {
         luaL_checktype(L, 3, LUA_TTABLE);
@@ -450,7 +497,7 @@ static int lg_script_emit(lua_State *L)
     free(key);
     free(type);
     lg_buf_free(&payload);
-    script->host.emit(script->host.arg, channel, event, script->hops + 1);
+    lg_script_emits_push(script, channel, event, script->hops + 1);
     return 0;
 }
 
@@ -576,7 +623,9 @@ static void lg_script_arm_wake(lg_script *script)
     if (script->wake == NULL)
         return;
     event_del(script->wake);
-    if (next == NULL)
+
+    /* A disabled script runs no timers: waking it for them would spin. */
+    if (next == NULL || script->disabled)
         return;
     delay_ms = next->due_ms - lg_script_now_ms(script);
     if (delay_ms < 0)
@@ -590,6 +639,7 @@ static void lg_script_call_timer(lg_script *script, lg_script_timer *timer)
 {
     lua_State *L = script->L;
     lg_error err;
+    int rc;
 
     script->calls++;
     script->hops = 0;
@@ -600,7 +650,9 @@ static void lg_script_call_timer(lg_script *script, lg_script_timer *timer)
     else
         lg_script_timer_free(timer);
 
-    if (lg_lua_sandbox_call(script->sandbox, 0, 0, script->limits.instruction_budget, &err) < 0) {
+    rc = lg_lua_sandbox_call(script->sandbox, 0, 0, script->limits.instruction_budget, &err);
+    lg_script_emits_finish(script, rc == 0);
+    if (rc < 0) {
         if (lg_log_enabled(LG_LOG_WARN))
             lg_log_write(&script->error_log, LG_LOG_WARN, script->scope, "timer callback failed: %s", err.message);
         lg_script_note_failure(script, err.message);
@@ -620,7 +672,7 @@ int64_t lg_script_fire_timers(lg_script *script, int64_t now_ms)
     if (script->host.flush != NULL)
         script->host.flush(script->host.arg);
 
-    timer = lg_script_next_timer(script);
+    timer = script->disabled ? NULL : lg_script_next_timer(script);
     return timer != NULL ? timer->due_ms : -1;
 }
 
@@ -796,6 +848,7 @@ lg_script *lg_script_load(const char *path, const lg_conf_node *config, const lg
     lg_script *script;
     size_t len;
     char *text = lg_script_read(path, &len, err);
+    int rc;
 
     if (text == NULL)
         return NULL;
@@ -823,7 +876,10 @@ lg_script *lg_script_load(const char *path, const lg_conf_node *config, const lg
     lua_setfield(script->L, -2, "config");
     lua_pop(script->L, 1);
 
-    if (lg_lua_sandbox_run_chunk(script->sandbox, path, text, len, limits->instruction_budget, err) < 0)
+    script->loading = 1;
+    rc = lg_lua_sandbox_run_chunk(script->sandbox, path, text, len, limits->instruction_budget, err);
+    script->loading = 0;
+    if (rc < 0)
         goto fail;
     if (lua_getglobal(script->L, "on_event") != LUA_TFUNCTION) {
         lua_pop(script->L, 1);
@@ -850,6 +906,8 @@ void lg_script_free(lg_script *script)
         lg_script_timer_free(timer);
     if (script->wake != NULL)
         event_free(script->wake);
+    lg_script_emits_finish(script, 0);
+    free(script->emits.items);
     lg_lua_sandbox_free(script->sandbox);
     free(script->last_error);
     free(script->scope);

@@ -55,7 +55,8 @@ int lg_script_run(lg_script *script, const char *channel, lg_event *event, unsig
                   lg_error *err);
 
 /* Run the timer callbacks that are due at NOW_MS (the host's clock), in
- * order of their due times. Returns the due time of the next timer, or -1. */
+ * order of their due times. Returns the due time of the next timer, or -1
+ * when there is none or the script is disabled. */
 int64_t lg_script_fire_timers(lg_script *script, int64_t now_ms);
 
 const char *lg_script_path(const lg_script *script);

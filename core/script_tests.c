@@ -167,6 +167,34 @@ static void lg_test_env_free(lg_test_env *env)
 
 /* ---- steps ---- */
 
+/* Fire the timers due at the clock's time in every script. Returns the
+ * earliest due time of the timers left, or -1. */
+static int64_t lg_test_fire_due(lg_test_env *env)
+{
+    int64_t next = -1;
+
+    for (size_t i = 0; i < env->script_count; i++) {
+        int64_t due = env->scripts[i] != NULL ? lg_script_fire_timers(env->scripts[i], env->clock_ms) : -1;
+
+        if (due >= 0 && (next < 0 || due < next))
+            next = due;
+    }
+    return next;
+}
+
+/* Move the clock to TARGET_MS one due timer at a time, so that a callback
+ * sees its own due time in livegate.now() and timers it starts count from there. */
+static void lg_test_move_clock(lg_test_env *env, int64_t target_ms)
+{
+    int64_t next = lg_test_fire_due(env);
+
+    while (next > env->clock_ms && next <= target_ms) {
+        env->clock_ms = next;
+        next = lg_test_fire_due(env);
+    }
+    env->clock_ms = target_ms;
+}
+
 static int lg_test_advance(lg_test_env *env, const lg_conf_node *step, lg_error *err)
 {
     static const char *const allowed[] = {"advance", NULL};
@@ -178,11 +206,7 @@ static int lg_test_advance(lg_test_env *env, const lg_conf_node *step, lg_error 
     if (text == NULL || lg_parse_duration_ms(text, &ms) < 0 || ms < 0)
         return lg_error_set(err, "%s:%u:%u: advance expects a duration such as 60s", step->file, step->line,
                             step->column);
-    env->clock_ms += ms;
-    for (size_t i = 0; i < env->script_count; i++) {
-        if (env->scripts[i] != NULL)
-            lg_script_fire_timers(env->scripts[i], env->clock_ms);
-    }
+    lg_test_move_clock(env, env->clock_ms + ms);
     return 0;
 }
 

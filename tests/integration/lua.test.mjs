@@ -3,7 +3,7 @@
 // automatic disabling, timers and reload with connected clients.
 
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -349,5 +349,58 @@ describe('reload', () => {
     assert.equal((await fetch(`${livegate.adminUrl}/health`)).status, 503);
     await fetch(`${livegate.adminUrl}/api/reload`, { method: 'POST' });
     assert.equal((await fetch(`${livegate.adminUrl}/health`)).status, 200);
+  });
+});
+
+// User and system CPU time of process PID in clock ticks (100 per second on Linux).
+async function cpuTicks(pid) {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+describe('disabled script timers', () => {
+  let dir;
+  let livegate;
+
+  before(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'livegate-lua-timers-'));
+    await writeFile(path.join(dir, 'timer-fails.lua'),
+      "function on_event(event) return event end\nlivegate.every(50, function() error('timer broken') end)\n");
+    livegate = await startLivegate({
+      config: `server:
+  listen: 127.0.0.1:0
+  admin:
+    listen: 127.0.0.1:0
+  lua:
+    disable_after: 3
+channels:
+  - match: "*"
+    lua: ${path.join(dir, 'timer-fails.lua')}
+    publish: true
+sinks:
+  - type: sse
+`,
+    });
+  });
+
+  after(async () => {
+    const { code } = await livegate.stop();
+    await rm(dir, { recursive: true, force: true });
+    assert.equal(code, 0, `livegate exited with ${code}; output:\n${livegate.log()}`);
+  });
+
+  it('stop firing without spinning', async () => {
+    const deadline = Date.now() + 5000 * SLOW;
+    while ((await fetch(`${livegate.adminUrl}/health`)).status !== 503 && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal((await fetch(`${livegate.adminUrl}/health`)).status, 503, 'the script was not disabled');
+    assert.match(livegate.log(), /timer callback failed: .*timer broken/);
+
+    // The overdue timer of the disabled script must not wake the loop again and again.
+    const before = await cpuTicks(livegate.process.pid);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const used = await cpuTicks(livegate.process.pid) - before;
+    assert.ok(used < 30 * SLOW, `livegate used ${used} CPU ticks in one idle second`);
   });
 });

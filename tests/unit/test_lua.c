@@ -432,6 +432,27 @@ static void script_timers_follow_host_clock(void **state)
     free_script(fixture);
 }
 
+static void script_failed_call_emits_nothing(void **state)
+{
+    script_fixture *fixture = load_script("function on_event(e)\n"
+                                          "  livegate.emit('side', {n = 1})\n"
+                                          "  if e.key == 'fail' then error('after the emit') end\n"
+                                          "  return nil\n"
+                                          "end\n",
+                                          0);
+    lg_event_list out = {0};
+    lg_error err;
+
+    (void)state;
+    assert_int_equal(run_script(fixture, "fail", "{}", &out, &err), -1);
+    assert_int_equal(fixture->emitted.count, 0);
+    assert_int_equal(run_script(fixture, "ok", "{}", &out, &err), 0);
+    assert_int_equal(fixture->emitted.count, 1);
+    assert_string_equal(fixture->emitted.items[0]->data, "{\"n\":1}");
+    free(out.items);
+    free_script(fixture);
+}
+
 static void script_load_reports_line(void **state)
 {
     static const struct {
@@ -441,6 +462,8 @@ static void script_load_reports_line(void **state)
         {"function on_event(e)\n  return e +\nend\n", ":3: unexpected symbol near 'end'"},
         {"x = 1\n", "the script does not define a function on_event(event)"},
         {"local t = nil\nt.x = 1\nfunction on_event(e) return e end\n", ":2: attempt to index a nil value"},
+        {"livegate.emit('x', 1)\nfunction on_event(e) return e end\n",
+         ":1: livegate.emit: not available while the script loads"},
     };
     lg_script_limits limits = {.instruction_budget = 100000, .memory_bytes = 8 << 20};
     lg_script_host host = {0};
@@ -481,6 +504,7 @@ int main(void)
         cmocka_unit_test(script_rejects_bad_results),
         cmocka_unit_test(script_is_disabled_after_failures),
         cmocka_unit_test(script_timers_follow_host_clock),
+        cmocka_unit_test(script_failed_call_emits_nothing),
         cmocka_unit_test(script_load_reports_line),
     };
 
