@@ -277,6 +277,72 @@ sinks:
   });
 });
 
+// One-minute candles, as conf/examples/lua.yaml makes them, closed by the gateway's
+// clock and received over SSE. This waits for the end of a real minute, so the
+// sanitizer pass leaves it to the one-second candle test above.
+describe('one-minute candles over SSE', { skip: process.env.LIVEGATE_SANITIZERS === '1' }, () => {
+  let livegate;
+
+  before(async () => {
+    livegate = await startLivegate({
+      config: `server:
+  listen: 127.0.0.1:0
+  admin:
+    listen: 127.0.0.1:0
+channels:
+  - match: "trades.*"
+    history: {length: 1000, max_age: 10m}
+    snapshot: keyed
+    publish: true
+    lua: ${path.join(LUA_DIR, 'candles.lua')}
+    lua_config:
+      interval: 1m
+      output: "candles.{channel}"
+    on_error: pass
+  - match: "candles.*"
+    history: {length: 100}
+    snapshot: keyed
+sinks:
+  - type: sse
+`,
+    });
+  });
+
+  after(async () => {
+    const { code } = await livegate.stop();
+    assert.equal(code, 0, `livegate exited with ${code}; output:\n${livegate.log()}`);
+  });
+
+  it('candle of a minute arrives at its end', async () => {
+    const stream = await openSse(`${livegate.publicUrl}/sse?channel=candles.trades.AAPL`);
+    try {
+      // Trades late in a minute could fall into two candles: start after the next minute begins.
+      if (Date.now() % 60000 > 55000)
+        await sleep(61000 - (Date.now() % 60000));
+      const publishedAt = Date.now();
+      for (const [price, size] of [[189.5, 100], [190.25, 50], [189.0, 20]])
+        await publish(livegate.adminUrl, 'trades.AAPL', { price, size }, { key: 'AAPL' });
+
+      const minuteEnd = publishedAt - (publishedAt % 60000) + 60000;
+      await stream.waitFor((events) => events.some((e) => e.event === 'message'), minuteEnd - Date.now() + 3000,
+        'the one-minute candle');
+      const arrivedAt = Date.now();
+      const candle = JSON.parse(stream.events.find((e) => e.event === 'message').data);
+
+      assert.equal(candle.channel, 'candles.trades.AAPL');
+      assert.equal(candle.key, 'AAPL');
+      assert.deepEqual(candle.data, {
+        open: 189.5, high: 190.25, low: 189.0, close: 189.0, volume: 170, trades: 3,
+        start: minuteEnd - 60000, end: minuteEnd,
+      });
+      assert.ok(arrivedAt >= minuteEnd, `the candle arrived ${minuteEnd - arrivedAt} ms before the minute ended`);
+      assert.ok(arrivedAt - minuteEnd < 1000, `the candle arrived ${arrivedAt - minuteEnd} ms after the minute ended`);
+    } finally {
+      stream.close();
+    }
+  });
+});
+
 describe('script behaviours the library relies on', () => {
   // advance: moves the clock one due timer at a time, so a timer started in a
   // callback counts from the callback's time.
