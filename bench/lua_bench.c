@@ -96,9 +96,9 @@ static lg_script *bench_load(const char *path, const lg_conf_node *config)
     return script;
 }
 
-static lg_event *bench_event(const char *data, size_t len, int64_t time_ms, unsigned long n)
+static lg_event *bench_event(const char *key, const char *data, size_t len, int64_t time_ms, unsigned long n)
 {
-    lg_event *event = lg_event_new(NULL, NULL, data, len, time_ms);
+    lg_event *event = lg_event_new(key, NULL, data, len, time_ms);
     char id[32];
 
     snprintf(id, sizeof(id), "1-%lu", n + 1);
@@ -106,9 +106,10 @@ static lg_event *bench_event(const char *data, size_t len, int64_t time_ms, unsi
     return event;
 }
 
-/* Run EVENTS events through SCRIPT; returns the events it let through. */
-static unsigned long bench_run(lg_script *script, unsigned long events, const char *(*payload)(unsigned long, size_t *),
-                               double rate)
+/* Run EVENTS events through SCRIPT; returns the events it let through. A NULL
+ * SCRIPT only creates the events, the baseline that the other rows include. */
+static unsigned long bench_run(lg_script *script, unsigned long events,
+                               const char *(*payload)(unsigned long, const char **, size_t *), double rate)
 {
     unsigned long passed = 0;
     lg_event_list out = {0};
@@ -116,10 +117,15 @@ static unsigned long bench_run(lg_script *script, unsigned long events, const ch
 
     for (unsigned long i = 0; i < events; i++) {
         size_t len;
-        const char *data = payload(i, &len);
+        const char *key;
+        const char *data = payload(i, &key, &len);
         int64_t time_ms = 1796416246000 + (int64_t)((double)i * 1000.0 / rate);
-        lg_event *event = bench_event(data, len, time_ms, i);
+        lg_event *event = bench_event(key, data, len, time_ms, i);
 
+        if (script == NULL) {
+            lg_event_unref(event);
+            continue;
+        }
         if (time_ms != bench_clock_ms) {
             bench_clock_ms = time_ms;
             lg_script_fire_timers(script, bench_clock_ms);
@@ -136,23 +142,25 @@ static unsigned long bench_run(lg_script *script, unsigned long events, const ch
     return passed;
 }
 
-static const char *bench_fixed_payload(unsigned long i, size_t *len)
+static const char *bench_fixed_payload(unsigned long i, const char **key, size_t *len)
 {
     (void)i;
+    *key = "BTC-USD";
     *len = sizeof(bench_payload) - 1;
     return bench_payload;
 }
 
 static const char *const bench_symbols[] = {"BTC-USD", "ETH-USD", "SOL-USD", "ADA-USD"};
 
-/* Trades over four symbols with a price walk, the input of a candle script. */
-static const char *bench_trade_payload(unsigned long i, size_t *len)
+/* Trades over four symbols (the event keys) with a price walk, the input of a candle script. */
+static const char *bench_trade_payload(unsigned long i, const char **key, size_t *len)
 {
     static char text[160];
     double price = 100.0 + (double)((i * 7919) % 1000) / 100.0;
     int n = snprintf(text, sizeof(text), "{\"symbol\":\"%s\",\"price\":%.2f,\"size\":%lu}", bench_symbols[i % 4],
                      price, 1 + i % 9);
 
+    *key = bench_symbols[i % 4];
     *len = (size_t)n;
     return text;
 }
@@ -182,6 +190,10 @@ static void bench_builtin(unsigned long events)
     fclose(file);
     printf("payload: %zu bytes, %lu events per script\n\n", sizeof(bench_payload) - 1, events);
     bench_header();
+
+    double baseline = bench_seconds();
+    bench_run(NULL, events, bench_fixed_payload, 1e6);
+    bench_report("(no script: baseline)", events, 0, bench_seconds() - baseline);
     for (size_t c = 0; c < sizeof(bench_cases) / sizeof(bench_cases[0]); c++) {
         lg_script *script;
         double start;
