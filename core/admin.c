@@ -15,6 +15,7 @@
 #include "log.h"
 #include "lua_script.h"
 #include "names.h"
+#include "source_hooks.h"
 #include "stats.h"
 
 #define LG_ADMIN_CHANNELS_PREFIX "/api/channels/"
@@ -286,6 +287,59 @@ static void lg_admin_list_channels(lg_http_request *req, void *arg)
     lg_admin_respond_json(req, 200, json_pack("{s:o}", "channels", list));
 }
 
+/* GET /api/channels/NAME/events/ID: one event from the channel's history,
+ * as its SSE envelope, so that another node can fetch the payload that an
+ * id-only notification refers to. */
+static void lg_admin_get_event(lg_http_request *req, lg_gateway *gateway, const char *name, const char *id)
+{
+    lg_channel *channel = lg_hub_find_channel(gateway->hub, name);
+    lg_event *event = NULL;
+    uint64_t seq;
+    lg_buf envelope = LG_BUF_INIT;
+
+    if (channel == NULL) {
+        lg_http_respond_error(req, 404, "channel '%s' not found: it has had no events or subscribers yet", name);
+        return;
+    }
+    if (lg_hub_parse_id(gateway->hub, id, &seq) == 0) {
+        lg_channel_expire(channel, lg_clock_monotonic_ms());
+        event = lg_history_find(&channel->history, seq);
+    }
+    if (event == NULL) {
+        lg_http_respond_error(req, 404, "event '%s' not found in the history of channel '%s': the id is unknown, "
+                                        "from another run, or its event was evicted",
+                              id, name);
+        return;
+    }
+    if (event->type != NULL) {
+        lg_buf extra = LG_BUF_INIT;
+
+        lg_buf_append_str(&extra, "\"event\":");
+        lg_buf_append_json_string(&extra, event->type, strlen(event->type));
+        lg_format_append_envelope(event, extra.data, &envelope);
+        lg_buf_free(&extra);
+    } else {
+        lg_format_append_envelope(event, NULL, &envelope);
+    }
+    lg_http_respond(req, 200, "application/json", envelope.data, envelope.len);
+    lg_buf_free(&envelope);
+}
+
+/* Split PATH ("NAME/events/ID") into the channel NAME and the event ID
+ * (pointing into PATH). Returns the name (to free), or NULL when PATH has
+ * no such form. */
+static char *lg_admin_event_path(const char *path, const char **id)
+{
+    const char *marker = NULL;
+
+    for (const char *p = strstr(path, "/events/"); p != NULL; p = strstr(p + 1, "/events/"))
+        marker = p;
+    if (marker == NULL || marker == path || marker[8] == '\0' || strchr(marker + 8, '/') != NULL)
+        return NULL;
+    *id = marker + 8;
+    return lg_strndup(path, (size_t)(marker - path));
+}
+
 static void lg_admin_get_channel(lg_http_request *req, lg_gateway *gateway, const char *name)
 {
     lg_channel *channel = lg_hub_find_channel(gateway->hub, name);
@@ -352,7 +406,7 @@ static void lg_admin_publish(lg_http_request *req, lg_gateway *gateway, const ch
     }
 
     event = lg_event_new(key, type, body, body_len, 0);
-    if (lg_hub_publish(gateway->hub, name, event, &result, &status, &err) < 0) {
+    if (lg_source_hooks_publish(gateway, name, event, &result, &status, &err) < 0) {
         lg_http_respond_error(req, status, "%s", err.message);
         goto done;
     }
@@ -369,13 +423,15 @@ done:
     free(type);
 }
 
-/* Route /api/channels/NAME (GET) and /api/channels/NAME/events (POST). */
+/* Route /api/channels/NAME (GET), /api/channels/NAME/events/ID (GET) and
+ * /api/channels/NAME/events (POST). */
 static void lg_admin_channel_path(lg_http_request *req, void *arg)
 {
     lg_gateway *gateway = arg;
     const char *path = lg_http_request_path(req);
     const char *method = lg_http_request_method(req);
     size_t suffix_len = strlen(LG_ADMIN_EVENTS_SUFFIX);
+    const char *id;
     char *name;
     size_t len;
 
@@ -391,6 +447,8 @@ static void lg_admin_channel_path(lg_http_request *req, void *arg)
         }
         name = lg_strndup(path, len - suffix_len);
         lg_admin_publish(req, gateway, name);
+    } else if (lg_hub_find_channel(gateway->hub, path) == NULL && (name = lg_admin_event_path(path, &id)) != NULL) {
+        lg_admin_get_event(req, gateway, name, id);
     } else {
         name = lg_strdup(path);
         lg_admin_get_channel(req, gateway, name);

@@ -17,6 +17,7 @@
 #include "log.h"
 #include "lua_script.h"
 #include "rule_scripts.h"
+#include "source_hooks.h"
 
 static lg_instance *lg_gateway_create_instance(lg_gateway *gateway, const lg_plugin_settings *item,
                                                lg_plugin_kind kind, lg_error *err)
@@ -289,6 +290,7 @@ static int lg_gateway_start_sources(lg_gateway *gateway, lg_error *err)
             return lg_error_prefix(err, "cannot start source '%s' (%s)", source->name, source->type);
         source->started = 1;
         LG_LOG_INFO(source->scope, "started");
+        lg_source_hooks_replay(gateway, source);
     }
     for (size_t i = 0; i < gateway->sink_count; i++) {
         lg_instance *sink = gateway->sinks[i];
@@ -399,6 +401,8 @@ int lg_gateway_run(lg_gateway *gateway, lg_error *err)
     if (gateway->hub == NULL)
         return -1;
     lg_hub_set_scripts(gateway->hub, gateway->scripts);
+    gateway->hub->watch = lg_source_hooks_watch;
+    gateway->hub->watch_arg = gateway;
 
     lg_gateway_watch_signals(gateway);
     if (lg_gateway_start_admin(gateway, err) < 0)

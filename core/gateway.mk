@@ -25,6 +25,7 @@ libcore_la_SOURCES += \
 	core/rules.c core/rules.h \
 	core/settings.c core/settings.h \
 	core/snapshot.c core/snapshot.h \
+	core/source_hooks.c core/source_hooks.h \
 	core/stats.c core/stats.h \
 	core/stream.c core/stream_worker.h \
 	core/worker.c core/worker.h

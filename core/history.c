@@ -102,3 +102,23 @@ void lg_history_resize(lg_history *history, size_t capacity)
     history->capacity = capacity;
     history->head = 0;
 }
+
+lg_event *lg_history_find(const lg_history *history, uint64_t seq)
+{
+    size_t low = 0;
+    size_t high = history->count;
+
+    /* Sequence numbers increase from the oldest event to the newest. */
+    while (low < high) {
+        size_t middle = low + (high - low) / 2;
+        lg_event *event = lg_history_at(history, middle);
+
+        if (event->seq == seq)
+            return event;
+        if (event->seq < seq)
+            low = middle + 1;
+        else
+            high = middle;
+    }
+    return NULL;
+}

@@ -36,6 +36,10 @@ void lg_history_expire(lg_history *history, int64_t now_ms, int64_t max_age_ms);
 /* Return the INDEX-th event, 0 being the oldest. */
 lg_event *lg_history_at(const lg_history *history, size_t index);
 
+/* Return the event with sequence number SEQ (no new reference), or NULL
+ * when the history does not hold it. */
+lg_event *lg_history_find(const lg_history *history, uint64_t seq);
+
 /* Collect the events with a sequence number above SEQ, oldest first, into a
  * new array of new references (*OUT, *COUNT; free the array and unref the
  * events). Returns 0 when the result is complete, or -1 when events after

@@ -252,6 +252,8 @@ static void lg_hub_append(lg_hub *hub, lg_channel *channel, lg_event *event)
     lg_hub_fan_out(hub, channel, event);
     if (hub->observer != NULL)
         hub->observer(hub->observer_arg, event);
+    if (hub->appended != NULL)
+        hub->appended(hub->appended_arg, event);
 }
 
 static lg_script *lg_hub_script(const lg_hub *hub, const lg_channel *channel)
@@ -459,6 +461,8 @@ static void lg_hub_handle_subscribe(lg_hub *hub, lg_msg_subscribe *request)
         result->channel = channel;
         channel->worker_subscribers[request->worker]++;
         channel->subscribers++;
+        if (channel->subscribers == 1 && hub->watch != NULL)
+            hub->watch(hub->watch_arg, channel->name, 1);
         lg_hub_resolve_resume(hub, channel, request->last_event_id, result, &events);
     }
 
@@ -479,6 +483,8 @@ static void lg_hub_handle_unsubscribe(lg_hub *hub, lg_msg_unsubscribe *request)
     }
     channel->worker_subscribers[request->worker]--;
     channel->subscribers--;
+    if (channel->subscribers == 0 && hub->watch != NULL)
+        hub->watch(hub->watch_arg, channel->name, 0);
 
     /* A channel that only subscribers created, and that never got an event,
      * goes away with its last subscriber, so that subscribing to made-up
@@ -489,6 +495,35 @@ static void lg_hub_handle_unsubscribe(lg_hub *hub, lg_msg_unsubscribe *request)
         LG_LOG_DEBUG("hub", "channel '%s' removed: no events and no subscribers", channel->name);
         lg_channel_free(channel);
     }
+}
+
+void lg_hub_signal_gap(lg_hub *hub, const char *name, const char *reason)
+{
+    lg_channel *channel;
+
+    HASH_FIND_STR(hub->channels, name, channel);
+    if (channel == NULL)
+        return;
+
+    for (size_t i = 0; i < hub->worker_count; i++) {
+        lg_msg_gap *msg;
+
+        if (channel->worker_subscribers[i] == 0)
+            continue;
+        msg = lg_calloc(1, sizeof(*msg));
+        msg->header.type = LG_MSG_GAP;
+        msg->channel = channel;
+        msg->reason = lg_strdup(reason);
+        lg_worker_post(hub->workers[i], &msg->header);
+    }
+}
+
+int lg_hub_is_watched(const lg_hub *hub, const char *name)
+{
+    lg_channel *channel;
+
+    HASH_FIND_STR(hub->channels, name, channel);
+    return channel != NULL && channel->subscribers > 0;
 }
 
 static void lg_hub_handle_worker_stopped(lg_hub *hub, lg_msg_worker_stopped *msg)

@@ -48,9 +48,20 @@ typedef struct lg_hub {
     void (*workers_stopped)(void *arg);
     void *workers_stopped_arg;
 
+    /* Called when CHANNEL gets its first subscriber on this node (WATCHED 1)
+     * or loses its last one (WATCHED 0), so that sources can subscribe
+     * upstream only while somebody listens. May be NULL. */
+    void (*watch)(void *arg, const char *channel, int watched);
+    void *watch_arg;
+
     /* Called with every event that enters a channel; for tests. */
     void (*observer)(void *arg, lg_event *event);
     void *observer_arg;
+
+    /* Called with every event that enters a channel while it is set: the
+     * admin API sets it around one publish to pass the events on to sources. */
+    void (*appended)(void *arg, lg_event *event);
+    void *appended_arg;
 
     struct lg_barrier *barriers; /* waiting for workers' replies */
     uint64_t barrier_generation;
@@ -126,6 +137,14 @@ struct lg_subscribe_result;
  * events after it to EVENTS when history still has all of them (RECOVERED),
  * else set RESET with its reason and append the snapshot; without an id,
  * append the snapshot. */
+/* Tell every subscriber of channel NAME that events may have been lost
+ * upstream, with REASON, before any event published after this call. A
+ * channel that does not exist has no subscribers: nothing happens. */
+void lg_hub_signal_gap(lg_hub *hub, const char *name, const char *reason);
+
+/* Return 1 when channel NAME has subscribers on this node. */
+int lg_hub_is_watched(const lg_hub *hub, const char *name);
+
 void lg_hub_resolve_resume(lg_hub *hub, lg_channel *channel, const char *last_event_id,
                            struct lg_subscribe_result *result, lg_event_list *events);
 

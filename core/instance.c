@@ -151,6 +151,17 @@ int lg_instance_publish(lg_instance *instance, const lg_publish *publish, lg_err
     return lg_hub_publish(instance->gateway->hub, publish->channel, event, &result, &status, err);
 }
 
+int lg_instance_is_watched(lg_instance *instance, const char *channel)
+{
+    return lg_hub_is_watched(instance->gateway->hub, channel);
+}
+
+void lg_instance_signal_gap(lg_instance *instance, const char *channel, const char *reason)
+{
+    LG_LOG_INFO(instance->scope, "events of channel '%s' may be lost: %s", channel, reason);
+    lg_hub_signal_gap(instance->gateway->hub, channel, reason);
+}
+
 void lg_instance_add_route(lg_instance *instance, const char *method, const char *path, unsigned flags,
                            lg_http_handler handler, void *arg)
 {

@@ -20,6 +20,7 @@ typedef enum lg_message_type {
     LG_MSG_EVENT,
     LG_MSG_SUBSCRIBED,
     LG_MSG_SHUTDOWN,
+    LG_MSG_GAP,
 } lg_message_type;
 
 /* One channel of a subscribe request. */
@@ -91,6 +92,14 @@ typedef struct lg_msg_barrier {
     size_t worker;
     uint64_t generation;
 } lg_msg_barrier;
+
+/* Events of CHANNEL may have been lost upstream (a source reconnected):
+ * every subscriber gets a gap notice with REASON (owned by the message). */
+typedef struct lg_msg_gap {
+    lg_message header;
+    lg_channel *channel;
+    char *reason;
+} lg_msg_gap;
 
 typedef struct lg_msg_shutdown {
     lg_message header;

@@ -22,7 +22,7 @@
 
 /* Raised whenever a struct or function below changes incompatibly. A plugin
  * built against another version is rejected at load time. */
-#define LG_PLUGIN_ABI_VERSION 1
+#define LG_PLUGIN_ABI_VERSION 2
 
 /* The one symbol every plugin exports: a const lg_plugin named this way. */
 #define LG_PLUGIN_SYMBOL "livegate_plugin"
@@ -68,6 +68,18 @@ typedef struct lg_plugin {
     /* Free what init allocated. May be NULL. The parsed config is freed by
      * the core afterwards. */
     void (*destroy)(lg_instance *instance);
+
+    /* Sources, main thread, after start: CHANNEL got its first subscriber on
+     * this node (WATCHED 1) or lost its last one (WATCHED 0). A source that
+     * reads upstream only while somebody listens subscribes and unsubscribes
+     * here. Called for every channel; a source ignores those it does not
+     * feed. May be NULL. */
+    void (*watch)(lg_instance *instance, const char *channel, int watched);
+
+    /* Sources, main thread: EVENT entered its channel through the admin API
+     * (after the channel's script). A source that forwards notifications
+     * of published events upstream does it here. May be NULL. */
+    void (*published)(lg_instance *instance, const lg_event *event);
 } lg_plugin;
 
 /* Instance services. Unless stated otherwise, call them on the main thread. */
@@ -99,6 +111,15 @@ typedef struct lg_publish {
  * rules apply: a name no rule matches is rejected. Returns 0, or -1 with ERR
  * set; the caller logs the error. */
 int lg_instance_publish(lg_instance *instance, const lg_publish *event, lg_error *err);
+
+/* Return 1 when CHANNEL has subscribers on this node, for a source that
+ * (re)subscribes upstream after start or a reconnect. */
+int lg_instance_is_watched(lg_instance *instance, const char *channel);
+
+/* Tell the subscribers of CHANNEL that events may have been lost upstream,
+ * for example while the source was disconnected, with REASON (copied) for
+ * the gap notice. Events published after this call come after the notice. */
+void lg_instance_signal_gap(lg_instance *instance, const char *channel, const char *reason);
 
 /* Sinks only, from init: add an HTTP route on the public listener. The
  * handler runs on a worker thread with ARG. */

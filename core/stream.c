@@ -706,6 +706,24 @@ void lg_stream_dispatch_event(lg_worker *worker, lg_event *event)
     atomic_fetch_add_explicit(&event->channel->events_out, delivered, memory_order_relaxed);
 }
 
+void lg_stream_dispatch_gap(lg_worker *worker, lg_channel *channel, const char *reason)
+{
+    lg_local_channel *local;
+    lg_subscription *sub;
+
+    HASH_FIND_PTR(worker->local_channels, &channel, local);
+    if (local == NULL)
+        return;
+
+    TAILQ_FOREACH(sub, &local->subscriptions, channel_link)
+    {
+        lg_notice notice = {.kind = LG_NOTICE_GAP, .channel = sub->channel_name, .reason = reason};
+
+        if (sub->stream->state == LG_STREAM_OPEN)
+            lg_stream_queue_notice(sub->stream, &notice);
+    }
+}
+
 void lg_stream_flush_dirty(lg_worker *worker)
 {
     lg_stream *stream;

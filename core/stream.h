@@ -17,7 +17,8 @@ typedef struct lg_stream lg_stream;
 typedef enum lg_notice_kind {
     LG_NOTICE_SUBSCRIBED = 1, /* subscription active; RECOVERED tells whether a resume succeeded */
     LG_NOTICE_RESET,          /* the resume id is unknown or its events are gone; a snapshot follows */
-    LG_NOTICE_GAP,            /* DROPPED events of CHANNEL were not delivered (overflow policy "drop") */
+    LG_NOTICE_GAP,            /* DROPPED events of CHANNEL were not delivered (overflow policy "drop"), or, with
+                                 DROPPED 0 and a REASON, an unknown number was lost upstream */
     LG_NOTICE_ERROR,          /* the subscription to CHANNEL failed; REASON says why */
 } lg_notice_kind;
 
@@ -26,7 +27,8 @@ typedef struct lg_notice {
     const char *channel;
     int recovered;
     uint64_t dropped;
-    const char *reason; /* RESET: why, for example "unknown id" or "evicted"; ERROR: the message */
+    const char *reason; /* RESET: why, for example "unknown id" or "evicted"; GAP: why events were lost upstream;
+                           ERROR: the message */
 } lg_notice;
 
 /* What a sink provides for its streams. All callbacks run on the worker

@@ -9,6 +9,9 @@
 /* Queue EVENT to every active subscription of its channel on WORKER. */
 void lg_stream_dispatch_event(lg_worker *worker, lg_event *event);
 
+/* Queue a gap notice with REASON to every subscriber of CHANNEL on WORKER. */
+void lg_stream_dispatch_gap(lg_worker *worker, lg_channel *channel, const char *reason);
+
 /* Complete a subscription with the hub's answer (takes over MSG's event references). */
 void lg_stream_handle_subscribed(lg_worker *worker, lg_msg_subscribed *msg);
 

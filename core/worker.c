@@ -170,6 +170,8 @@ static void lg_worker_release_message(lg_message *message)
         for (size_t i = 0; i < reply->count; i++)
             free(reply->results[i].error);
         free(reply->results);
+    } else if (message->type == LG_MSG_GAP) {
+        free(((lg_msg_gap *)message)->reason);
     }
     free(message);
 }
@@ -188,6 +190,10 @@ static void lg_worker_handle_messages(struct lg_message_list *messages, void *ar
             break;
         case LG_MSG_SUBSCRIBED:
             lg_stream_handle_subscribed(worker, (lg_msg_subscribed *)message);
+            break;
+        case LG_MSG_GAP:
+            if (!worker->stopping)
+                lg_stream_dispatch_gap(worker, ((lg_msg_gap *)message)->channel, ((lg_msg_gap *)message)->reason);
             break;
         case LG_MSG_SHUTDOWN:
             lg_worker_begin_stop(worker, ((lg_msg_shutdown *)message)->timeout_ms);

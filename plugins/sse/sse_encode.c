@@ -93,7 +93,12 @@ void lg_sse_encode_notice(const lg_notice *notice, lg_buf *out)
         lg_buf_append_json_string(&body, notice->reason, strlen(notice->reason));
         break;
     case LG_NOTICE_GAP:
-        lg_buf_printf(&body, ",\"dropped\":%llu", (unsigned long long)notice->dropped);
+        if (notice->reason != NULL) {
+            lg_buf_append_str(&body, ",\"reason\":");
+            lg_buf_append_json_string(&body, notice->reason, strlen(notice->reason));
+        } else {
+            lg_buf_printf(&body, ",\"dropped\":%llu", (unsigned long long)notice->dropped);
+        }
         break;
     case LG_NOTICE_ERROR:
         lg_buf_append_str(&body, ",\"message\":");

@@ -139,7 +139,13 @@ void lg_ws_encode_notice(const lg_notice *notice, lg_buf *out)
     case LG_NOTICE_GAP:
         lg_buf_append_str(&json, "{\"type\":\"gap\",\"channel\":");
         lg_buf_append_json_string(&json, notice->channel, strlen(notice->channel));
-        lg_buf_printf(&json, ",\"dropped\":%llu}", (unsigned long long)notice->dropped);
+        if (notice->reason != NULL) {
+            lg_buf_append_str(&json, ",\"reason\":");
+            lg_buf_append_json_string(&json, notice->reason, strlen(notice->reason));
+            lg_buf_append_char(&json, '}');
+        } else {
+            lg_buf_printf(&json, ",\"dropped\":%llu}", (unsigned long long)notice->dropped);
+        }
         break;
     case LG_NOTICE_ERROR:
         lg_ws_encode_error(notice->channel, notice->reason, out);

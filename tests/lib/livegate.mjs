@@ -31,8 +31,9 @@ export function livegateBuildDir() {
 }
 
 // Starts `BUILD_DIR/livegate -c CONFIG --plugin-dir BUILD_DIR/modules` with `config`
-// (YAML text) written to a new temporary directory, and waits until every listener
-// named in `listeners` has logged its bound address.
+// (YAML text) written to a new temporary directory, next to `files` (name to text),
+// and waits until every listener named in `listeners` has logged its bound address.
+// `pluginDir` replaces BUILD_DIR/modules.
 //
 // Returns a handle: { process, ports: { public, admin }, publicUrl, adminUrl,
 // configPath, log(), stop() }. Rejects when the binary is missing, when livegate
@@ -44,6 +45,8 @@ export async function startLivegate({
   buildDir = livegateBuildDir(),
   listeners = ['public', 'admin'],
   startTimeoutMs = START_TIMEOUT_MS,
+  files = {},
+  pluginDir = null,
 }) {
   if (buildDir === null)
     throw new Error('LIVEGATE_BUILD_DIR is not set: set it to a livegate build directory (the one holding livegate and modules/)');
@@ -58,8 +61,10 @@ export async function startLivegate({
   const workDir = await mkdtemp(path.join(os.tmpdir(), 'livegate-test-'));
   const configPath = path.join(workDir, 'livegate.yaml');
   await writeFile(configPath, config);
+  for (const [name, text] of Object.entries(files))
+    await writeFile(path.join(workDir, name), text);
 
-  const child = spawn(binary, ['-c', configPath, '--plugin-dir', path.join(buildDir, 'modules')], {
+  const child = spawn(binary, ['-c', configPath, '--plugin-dir', pluginDir ?? path.join(buildDir, 'modules')], {
     cwd: workDir,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
