@@ -27,6 +27,28 @@ static lg_event *make_event(uint64_t seq, const char *key, int64_t received_ms)
     return event;
 }
 
+static void history_find_locates_by_seq(void **state)
+{
+    lg_history history;
+
+    (void)state;
+    lg_history_init(&history, 4);
+    for (uint64_t seq = 10; seq <= 70; seq += 10) {
+        lg_event *event = make_event(seq, NULL, 0);
+
+        lg_history_push(&history, event);
+        lg_event_unref(event);
+    }
+
+    /* 10, 20 and 30 were evicted; the ring wrapped around. */
+    assert_null(lg_history_find(&history, 30));
+    for (uint64_t seq = 40; seq <= 70; seq += 10)
+        assert_int_equal(lg_history_find(&history, seq)->seq, seq);
+    assert_null(lg_history_find(&history, 45));
+    assert_null(lg_history_find(&history, 80));
+    lg_history_clear(&history);
+}
+
 static void history_keeps_newest_by_count(void **state)
 {
     lg_history history;
@@ -509,6 +531,7 @@ static void rules_first_match_wins(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(history_find_locates_by_seq),
         cmocka_unit_test(history_keeps_newest_by_count),
         cmocka_unit_test(history_since_returns_missed_in_order),
         cmocka_unit_test(history_since_reports_evicted),
