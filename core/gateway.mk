@@ -1,6 +1,7 @@
 # gateway.mk: the core's channel, thread, stream, admin and lifecycle sources, included by Makefile.am.
 libcore_la_SOURCES += \
 	core/address_limit.c core/address_limit.h \
+	core/backoff.c core/backoff.h \
 	core/admin.c core/admin.h \
 	core/channel.c core/channel.h \
 	core/gateway.c core/gateway.h \
@@ -18,7 +19,9 @@ libcore_la_SOURCES += \
 	core/names.c core/names.h \
 	core/outqueue.c core/outqueue.h \
 	core/pacer.c core/pacer.h \
+	core/random.c core/random.h \
 	core/plugin.c core/plugin.h \
+	core/plugin_exports.c \
 	core/reload.c \
 	core/rule_scripts.c core/rule_scripts.h \
 	core/script_tests.c core/script_tests.h \

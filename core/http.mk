@@ -7,7 +7,9 @@ libcore_la_SOURCES += \
 	core/http_request.c \
 	core/http_routes.c \
 	core/http_response.c \
-	core/http_static.c
+	core/http_static.c \
+	core/http_client.c core/http_client.h
+libcore_la_LIBADD += $(CURL_LIBS)
 
 check_PROGRAMS += tests/unit/test_http
 TESTS += tests/unit/test_http

@@ -11,6 +11,7 @@
 #include <event2/event.h>
 
 #include "gateway.h"
+#include "http_client.h"
 #include "log.h"
 #include "options.h"
 #include "plugin.h"
@@ -211,6 +212,10 @@ int main(int argc, char **argv)
 
     signal(SIGPIPE, SIG_IGN);
     lg_log_route_libevent();
+    if (lg_http_client_global_init(&err) < 0) {
+        fprintf(stderr, "livegate: %s\n", err.message);
+        return 1;
+    }
 
     settings = lg_settings_load(cli.config_path, &err);
     if (settings == NULL) {

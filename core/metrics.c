@@ -85,6 +85,41 @@ static void lg_metrics_drops(lg_buf *out, lg_gateway *gateway, const lg_totals *
     }
 }
 
+/* Return 1 when a counter named like COUNTER of source INDEX came before it,
+ * so that each metric family is printed once. */
+static int lg_metrics_counter_seen(lg_gateway *gateway, size_t index, const lg_instance_counter *counter)
+{
+    for (size_t i = 0; i <= index; i++) {
+        for (lg_instance_counter *c = gateway->sources[i]->counters; c != NULL && c != counter; c = c->next) {
+            if (strcmp(c->name, counter->name) == 0)
+                return 1;
+        }
+    }
+    return 0;
+}
+
+/* One family of plugin-defined counters: the header, then a sample for
+ * each source from FIRST on that has a counter named NAME. */
+static void lg_metrics_source_counter(lg_buf *out, lg_gateway *gateway, size_t first, const char *name,
+                                      const char *help)
+{
+    size_t len = strlen(name);
+    const char *suffix = len > 6 && strcmp(name + len - 6, "_total") == 0 ? "" : "_total";
+    char metric[256];
+
+    snprintf(metric, sizeof(metric), "%s%s", name, suffix);
+    lg_metrics_header(out, metric, "counter", help);
+    for (size_t i = first; i < gateway->source_count; i++) {
+        for (lg_instance_counter *c = gateway->sources[i]->counters; c != NULL; c = c->next) {
+            if (strcmp(c->name, name) != 0)
+                continue;
+            lg_buf_printf(out, "livegate_%s{source=\"", metric);
+            lg_metrics_label(out, gateway->sources[i]->name);
+            lg_buf_printf(out, "\"} %" PRIu64 "\n", c->value);
+        }
+    }
+}
+
 static void lg_metrics_sources(lg_buf *out, lg_gateway *gateway)
 {
     lg_metrics_header(out, "source_health", "gauge", "Health of each source: 0 ok, 1 degraded, 2 failed.");
@@ -97,18 +132,9 @@ static void lg_metrics_sources(lg_buf *out, lg_gateway *gateway)
     }
 
     for (size_t i = 0; i < gateway->source_count; i++) {
-        lg_instance *source = gateway->sources[i];
-
-        for (lg_instance_counter *counter = source->counters; counter != NULL; counter = counter->next) {
-            size_t len = strlen(counter->name);
-            const char *suffix = len > 6 && strcmp(counter->name + len - 6, "_total") == 0 ? "" : "_total";
-            char metric[256];
-
-            snprintf(metric, sizeof(metric), "%s%s", counter->name, suffix);
-            lg_metrics_header(out, metric, "counter", counter->help);
-            lg_buf_printf(out, "livegate_%s{source=\"", metric);
-            lg_metrics_label(out, source->name);
-            lg_buf_printf(out, "\"} %" PRIu64 "\n", counter->value);
+        for (lg_instance_counter *counter = gateway->sources[i]->counters; counter != NULL; counter = counter->next) {
+            if (!lg_metrics_counter_seen(gateway, i, counter))
+                lg_metrics_source_counter(out, gateway, i, counter->name, counter->help);
         }
     }
 }

@@ -11,6 +11,9 @@
 #include "log.h"
 #include "plugin.h"
 
+/* Refers to the list so that the linker keeps the services it names. */
+__attribute__((used)) static const void *const *const lg_plugin_exports_kept = lg_plugin_exports;
+
 void lg_module_set_init(lg_module_set *set, const char *dir)
 {
     set->dir = lg_strdup(dir);

@@ -34,4 +34,7 @@ const lg_plugin *lg_module_load_path(lg_module_set *set, const char *path, lg_er
 
 const char *lg_plugin_kind_name(lg_plugin_kind kind);
 
+/* Core services that only plugins call, kept in the executable (plugin_exports.c). */
+extern const void *const lg_plugin_exports[];
+
 #endif

@@ -8,6 +8,7 @@
 #include <event2/event.h>
 
 #include "alloc.h"
+#include "backoff.h"
 #include "buf.h"
 #include "clock.h"
 #include "conf.h"
@@ -15,9 +16,11 @@
 #include "event.h"
 #include "format.h"
 #include "http.h"
+#include "http_client.h"
 #include "log.h"
 #include "names.h"
 #include "options.h"
+#include "random.h"
 #include "stream.h"
 
 /* Raised whenever a struct or function below changes incompatibly. A plugin

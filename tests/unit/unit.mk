@@ -1,4 +1,4 @@
-# unit.mk: cmocka tests of the channel core, the outbound queue, the SSE encoding, the pacer and Lua, included by Makefile.am.
+# unit.mk: cmocka tests of the channel core, the outbound queue, the SSE encoding, the pacer, Lua and retry delays, included by Makefile.am.
 check_PROGRAMS += tests/unit/test_channel tests/unit/test_outqueue tests/unit/test_sse
 TESTS += tests/unit/test_channel tests/unit/test_outqueue tests/unit/test_sse
 
@@ -26,3 +26,9 @@ TESTS += tests/unit/test_lua
 tests_unit_test_lua_SOURCES = tests/unit/test_lua.c
 tests_unit_test_lua_CFLAGS = $(UNIT_TEST_CFLAGS_COMMON) $(LUA_CFLAGS)
 tests_unit_test_lua_LDADD = $(UNIT_TEST_LIBS_COMMON) $(LUA_LIBS)
+
+check_PROGRAMS += tests/unit/test_backoff
+TESTS += tests/unit/test_backoff
+tests_unit_test_backoff_SOURCES = tests/unit/test_backoff.c
+tests_unit_test_backoff_CFLAGS = $(UNIT_TEST_CFLAGS_COMMON)
+tests_unit_test_backoff_LDADD = $(UNIT_TEST_LIBS_COMMON)
