@@ -425,6 +425,8 @@ static void set_options(lg_http_fetch *fetch, const lg_http_request *request)
     curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, (long)request->connect_timeout_ms);
     curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, request->max_redirects > 0 ? 1L : 0L);
     curl_easy_setopt(easy, CURLOPT_MAXREDIRS, request->max_redirects);
+    if (request->ca_file != NULL)
+        curl_easy_setopt(easy, CURLOPT_CAINFO, request->ca_file);
     if (request->max_body_bytes > 0)
         curl_easy_setopt(easy, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)request->max_body_bytes);
     set_method(fetch, request);

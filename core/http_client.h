@@ -25,6 +25,7 @@ typedef struct lg_http_request {
     long max_redirects;            /* 0: redirects are answered, not followed */
     const char *if_none_match;     /* ETag of the last answer, may be NULL */
     const char *if_modified_since; /* Last-Modified of the last answer, may be NULL */
+    const char *ca_file;           /* PEM certificates to verify https servers with; NULL: the system's */
 } lg_http_request;
 
 typedef enum lg_http_failure {

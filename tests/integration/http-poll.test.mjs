@@ -4,7 +4,11 @@
 
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
@@ -255,11 +259,16 @@ sinks:
       late.close();
     }
 
-    // Failures in a row back off beyond the interval, within backoff_max.
-    const delays = [...livegate.log().matchAll(/next poll of \S+\/faulty in (\d+) ms/g)].map((m) => Number(m[1]));
-    assert.ok(delays.length >= 3, livegate.log());
-    assert.ok(delays.every((d) => d >= 150 && d <= 600), delays.join(','));
-    assert.ok(delays.some((d) => d > 300), delays.join(','));
+    // After N failures in a row the wait is between interval and min(backoff_max, interval * 2^N).
+    const lines = livegate.log().split('\n').filter((l) => l.includes('/faulty'));
+    const waits = lines.map((l) => /next poll of \S+ in (\d+) ms, after (\d+) failed polls/.exec(l))
+      .filter((m) => m !== null).map((m) => [Number(m[2]), Number(m[1])]);
+    assert.ok(waits.length >= 3, lines.join('\n'));
+    assert.ok(waits.some(([n]) => n >= 3), JSON.stringify(waits));
+    for (const [n, wait] of waits) {
+      assert.ok(wait >= 150, JSON.stringify(waits));
+      assert.ok(wait <= Math.min(600, 150 * 2 ** n), JSON.stringify(waits));
+    }
 
     upstream.faulty = 'good';
     await until(async () => (await health()).status === 200, 'health ok again');
@@ -325,6 +334,8 @@ describe('http_poll configuration', () => {
     ['array with text', '    url: http://127.0.0.1/x\n    channel: a\n    format: text\n    array: items\n',
       /array and key need format: json/],
     ['missing url', '    channel: a\n', /url/],
+    ['unreadable ca_file', '    url: https://127.0.0.1/x\n    channel: a\n    ca_file: /nonexistent/ca.pem\n',
+      /invalid ca_file "\/nonexistent\/ca.pem": No such file or directory/],
   ];
   for (const [name, extra, message] of cases) {
     it(`${name} is refused`, async () => {
@@ -345,5 +356,77 @@ describe('http_poll configuration', () => {
   it('a valid target passes -t', async () => {
     const result = await checkConfig(source('    url: https://127.0.0.1:9/x\n    channel: "q.{key}"\n    array: .\n    key: id\n'));
     assert.equal(result.code, 0, result.output);
+  });
+});
+
+describe('http_poll over https', () => {
+  let dir;
+  let server;
+  let livegate;
+
+  before(async () => {
+    // A self-signed certificate for 127.0.0.1, made for this run.
+    dir = mkdtempSync(path.join(os.tmpdir(), 'livegate-tls-'));
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
+      '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem')],
+    { stdio: 'ignore' });
+    server = https.createServer({
+      key: readFileSync(path.join(dir, 'key.pem')),
+      cert: readFileSync(path.join(dir, 'cert.pem')),
+    }, (req, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.end('{"secure":true}');
+    });
+    await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `https://127.0.0.1:${server.address().port}/api`;
+
+    livegate = await startLivegate({
+      config: `server:
+  listen: 127.0.0.1:0
+  admin:
+    listen: 127.0.0.1:0
+sources:
+  - name: trusted
+    type: http_poll
+    url: ${url}
+    ca_file: ${path.join(dir, 'cert.pem')}
+    channel: tls.trusted
+    interval: 200ms
+  - name: untrusted
+    type: http_poll
+    url: ${url}
+    channel: tls.untrusted
+    interval: 200ms
+channels:
+  - match: "*"
+sinks:
+  - type: sse
+`,
+    });
+  });
+
+  after(async () => {
+    const { code } = await livegate.stop();
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+    rmSync(dir, { recursive: true, force: true });
+    assert.equal(code, 0, `livegate exited with ${code}; output:\n${livegate.log()}`);
+  });
+
+  it('ca_file verifies a private certificate', async () => {
+    const stream = await openSse(`${livegate.publicUrl}/sse?channel=tls.trusted`);
+    await stream.waitFor(() => stream.messages().length === 1, WAIT_MS, 'the https body');
+    assert.deepEqual(stream.messages()[0].data, { secure: true });
+    stream.close();
+  });
+
+  it('an unverified certificate is a connect error', async () => {
+    await until(async () => {
+      const text = await (await fetch(`${livegate.adminUrl}/metrics`)).text();
+      return metric(text, 'http_poll_connect_errors_total', 'untrusted') > 0;
+    }, 'a counted certificate error');
+    const body = await (await fetch(`${livegate.adminUrl}/health`)).json();
+    assert.deepEqual(body.failing, ['untrusted']);
+    assert.match(body.sources.find((s) => s.name === 'untrusted').reason, /certificate/i);
   });
 });
