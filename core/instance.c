@@ -59,6 +59,7 @@ void lg_instance_destroy(lg_instance *instance)
         instance->counters = counter->next;
         free(counter->name);
         free(counter->help);
+        free(counter->labels);
         free(counter);
     }
     free(instance->config);
@@ -173,7 +174,7 @@ void lg_instance_count(lg_instance *instance, const char *name, const char *help
     lg_instance_counter *counter;
 
     for (counter = instance->counters; counter != NULL; counter = counter->next) {
-        if (strcmp(counter->name, name) == 0) {
+        if (!counter->gauge && strcmp(counter->name, name) == 0) {
             counter->value += delta;
             return;
         }
@@ -185,4 +186,32 @@ void lg_instance_count(lg_instance *instance, const char *name, const char *help
     counter->value = delta;
     counter->next = instance->counters;
     instance->counters = counter;
+}
+
+static int lg_labels_equal(const char *a, const char *b)
+{
+    if (a == NULL || b == NULL)
+        return a == b;
+    return strcmp(a, b) == 0;
+}
+
+void lg_instance_gauge(lg_instance *instance, const char *name, const char *help, const char *labels, int64_t value)
+{
+    lg_instance_counter *gauge;
+
+    for (gauge = instance->counters; gauge != NULL; gauge = gauge->next) {
+        if (gauge->gauge && strcmp(gauge->name, name) == 0 && lg_labels_equal(gauge->labels, labels)) {
+            gauge->gauge_value = value;
+            return;
+        }
+    }
+
+    gauge = lg_calloc(1, sizeof(*gauge));
+    gauge->name = lg_strdup(name);
+    gauge->help = lg_strdup(help != NULL ? help : name);
+    gauge->labels = labels != NULL ? lg_strdup(labels) : NULL;
+    gauge->gauge = 1;
+    gauge->gauge_value = value;
+    gauge->next = instance->counters;
+    instance->counters = gauge;
 }

@@ -12,7 +12,10 @@ struct lg_gateway;
 typedef struct lg_instance_counter {
     char *name;
     char *help;
+    char *labels; /* extra labels of a gauge, as 'a="1",b="2"'; NULL for none */
+    int gauge;    /* 1: a gauge holding GAUGE_VALUE; 0: a counter holding VALUE */
     uint64_t value;
+    int64_t gauge_value;
     struct lg_instance_counter *next;
 } lg_instance_counter;
 

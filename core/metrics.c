@@ -91,31 +91,35 @@ static int lg_metrics_counter_seen(lg_gateway *gateway, size_t index, const lg_i
 {
     for (size_t i = 0; i <= index; i++) {
         for (lg_instance_counter *c = gateway->sources[i]->counters; c != NULL && c != counter; c = c->next) {
-            if (strcmp(c->name, counter->name) == 0)
+            if (c->gauge == counter->gauge && strcmp(c->name, counter->name) == 0)
                 return 1;
         }
     }
     return 0;
 }
 
-/* One family of plugin-defined counters: the header, then a sample for
- * each source from FIRST on that has a counter named NAME. */
-static void lg_metrics_source_counter(lg_buf *out, lg_gateway *gateway, size_t first, const char *name,
-                                      const char *help)
+/* One family of plugin-defined counters or gauges: the header, then a
+ * sample for each source from FIRST on that has one named like SAMPLE. */
+static void lg_metrics_source_counter(lg_buf *out, lg_gateway *gateway, size_t first,
+                                      const lg_instance_counter *sample)
 {
-    size_t len = strlen(name);
-    const char *suffix = len > 6 && strcmp(name + len - 6, "_total") == 0 ? "" : "_total";
+    size_t len = strlen(sample->name);
+    const char *suffix = sample->gauge || (len > 6 && strcmp(sample->name + len - 6, "_total") == 0) ? "" : "_total";
     char metric[256];
 
-    snprintf(metric, sizeof(metric), "%s%s", name, suffix);
-    lg_metrics_header(out, metric, "counter", help);
+    snprintf(metric, sizeof(metric), "%s%s", sample->name, suffix);
+    lg_metrics_header(out, metric, sample->gauge ? "gauge" : "counter", sample->help);
     for (size_t i = first; i < gateway->source_count; i++) {
         for (lg_instance_counter *c = gateway->sources[i]->counters; c != NULL; c = c->next) {
-            if (strcmp(c->name, name) != 0)
+            if (c->gauge != sample->gauge || strcmp(c->name, sample->name) != 0)
                 continue;
             lg_buf_printf(out, "livegate_%s{source=\"", metric);
             lg_metrics_label(out, gateway->sources[i]->name);
-            lg_buf_printf(out, "\"} %" PRIu64 "\n", c->value);
+            if (c->gauge)
+                lg_buf_printf(out, "\"%s%s} %" PRId64 "\n", c->labels != NULL ? "," : "",
+                              c->labels != NULL ? c->labels : "", c->gauge_value);
+            else
+                lg_buf_printf(out, "\"} %" PRIu64 "\n", c->value);
         }
     }
 }
@@ -134,7 +138,7 @@ static void lg_metrics_sources(lg_buf *out, lg_gateway *gateway)
     for (size_t i = 0; i < gateway->source_count; i++) {
         for (lg_instance_counter *counter = gateway->sources[i]->counters; counter != NULL; counter = counter->next) {
             if (!lg_metrics_counter_seen(gateway, i, counter))
-                lg_metrics_source_counter(out, gateway, i, counter->name, counter->help);
+                lg_metrics_source_counter(out, gateway, i, counter);
         }
     }
 }

@@ -133,4 +133,10 @@ void lg_instance_add_route(lg_instance *instance, const char *method, const char
  * as livegate_NAME{instance="..."} (NAME gets "_total" when it is missing). */
 void lg_instance_count(lg_instance *instance, const char *name, const char *help, uint64_t delta);
 
+/* Set the value of a plugin-defined gauge, printed in /metrics as
+ * livegate_NAME{source="...",LABELS}. LABELS (may be NULL) are extra labels
+ * written as 'topic="t",partition="0"', with values escaped by the caller;
+ * each NAME and LABELS pair is one sample. */
+void lg_instance_gauge(lg_instance *instance, const char *name, const char *help, const char *labels, int64_t value);
+
 #endif

@@ -1,0 +1,33 @@
+/* Partition discovery: a thread that asks the brokers how many partitions each topic has. */
+#ifndef LG_KAFKA_DISCOVERY_H
+#define LG_KAFKA_DISCOVERY_H
+
+#include <stdint.h>
+
+#include <librdkafka/rdkafka.h>
+
+#include "error.h"
+#include "options.h"
+
+typedef struct kafka_discovery kafka_discovery;
+
+/* What the thread last found for one topic. */
+typedef struct kafka_topic_found {
+    int partitions;  /* -1 until a metadata request succeeded */
+    char error[256]; /* why the last request failed, "" after a success */
+} kafka_topic_found;
+
+/* Start the thread. It requests the metadata of every topic in TOPICS
+ * every REFRESH_MS (every second while one fails) and writes a byte to
+ * NOTIFY_FD after each round that changed anything. */
+kafka_discovery *kafka_discovery_start(rd_kafka_t *kafka, const lg_string_list *topics, int64_t refresh_ms,
+                                       int notify_fd, lg_error *err);
+
+/* Copy the latest results into FOUND, one per topic in the order of TOPICS. */
+void kafka_discovery_take(kafka_discovery *discovery, kafka_topic_found *found);
+
+/* Stop the thread (waiting for a request in progress, at most a few
+ * seconds) and free DISCOVERY. */
+void kafka_discovery_stop(kafka_discovery *discovery);
+
+#endif

@@ -1,0 +1,760 @@
+/* The kafka source plugin: reads every partition of its topics into channels with librdkafka.
+ *
+ * Each node reads every record: partitions are assigned by hand
+ * (rd_kafka_incremental_assign), with no consumer group membership and no
+ * committed offsets, so a broker outage of any length ends with the
+ * consumer fetching on from where it stopped. Records are polled on the
+ * main thread: librdkafka writes a byte to a pipe when its queue becomes
+ * non-empty, and the main event loop drains the queue in batches. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <librdkafka/rdkafka.h>
+
+#include "discovery.h"
+#include "plugin_api.h"
+#include "route.h"
+#include "consumer_stats.h"
+
+enum kafka_start { START_LATEST, START_EARLIEST, START_LAST };
+
+static const char *const start_names[] = {"latest", "earliest", "last", NULL};
+
+typedef struct kafka_config {
+    char *brokers;
+    lg_string_list topics;
+    char *channel;
+    char *channel_field;
+    int start;
+    int64_t start_last;
+    int use_key;
+    char *type_header;
+    const lg_conf_node *properties;
+    int64_t metadata_refresh_ms;
+    int64_t stats_interval_ms;
+    int64_t max_batch;
+} kafka_config;
+
+typedef struct topic_state {
+    int assigned; /* partitions 0 .. ASSIGNED-1 are being read */
+    int partitions_known;
+} topic_state;
+
+typedef struct kafka_state {
+    lg_instance *instance;
+    const kafka_config *config;
+    rd_kafka_conf_t *conf; /* until start hands it to rd_kafka_new */
+    rd_kafka_t *kafka;
+    rd_kafka_queue_t *queue;
+
+    int wake_pipe[2];      /* librdkafka: records or callbacks are waiting */
+    int discovery_pipe[2]; /* the discovery thread found something */
+    struct event *wake_event;
+    struct event *discovery_event;
+    struct event *more_event; /* continues a drain cut short by max_batch */
+    kafka_discovery *discovery;
+
+    topic_state *topics;
+    kafka_topic_found *found;
+    lg_buf channel;
+
+    int brokers_up;       /* from the last statistics, -1 before any */
+    int partitions_idle;  /* assigned partitions not fetching, from the last statistics */
+    char *broker_problem; /* the last broker error, until statistics show a broker up */
+    lg_health health;
+    char *health_reason;
+} kafka_state;
+
+static void count(kafka_state *state, const char *name, const char *help)
+{
+    lg_instance_count(state->instance, name, help, 1);
+}
+
+/* Health */
+
+static void set_health(kafka_state *state, lg_health health, const char *reason)
+{
+    if (health == state->health &&
+        (reason == NULL ? state->health_reason == NULL
+                        : state->health_reason != NULL && strcmp(reason, state->health_reason) == 0))
+        return;
+
+    free(state->health_reason);
+    state->health_reason = reason != NULL ? lg_strdup(reason) : NULL;
+    state->health = health;
+    lg_instance_set_health(state->instance, health, reason);
+}
+
+/* Work out health from the topics found, the broker errors and the last statistics. */
+static void update_health(kafka_state *state)
+{
+    const kafka_config *config = state->config;
+    lg_buf reason = LG_BUF_INIT;
+
+    for (size_t i = 0; i < config->topics.count; i++) {
+        if (state->found[i].partitions >= 0)
+            continue;
+        lg_buf_printf(&reason, "%stopic %s: %s", reason.len > 0 ? "; " : "", config->topics.items[i],
+                      state->found[i].error[0] != '\0' ? state->found[i].error : "partitions not known yet");
+    }
+    if (state->broker_problem != NULL)
+        lg_buf_printf(&reason, "%s%s", reason.len > 0 ? "; " : "", state->broker_problem);
+    else if (state->partitions_idle > 0)
+        lg_buf_printf(&reason, "%s%d partitions are not fetching", reason.len > 0 ? "; " : "",
+                      state->partitions_idle);
+
+    set_health(state, reason.len > 0 ? LG_HEALTH_DEGRADED : LG_HEALTH_OK, reason.len > 0 ? reason.data : NULL);
+    lg_buf_free(&reason);
+}
+
+/* Records */
+
+static const char *header_type(kafka_state *state, rd_kafka_message_t *message, lg_buf *out)
+{
+    rd_kafka_headers_t *headers = NULL;
+    const void *value;
+    size_t len;
+
+    if (state->config->type_header == NULL || rd_kafka_message_headers(message, &headers) != RD_KAFKA_RESP_ERR_NO_ERROR)
+        return NULL;
+    if (rd_kafka_header_get_last(headers, state->config->type_header, &value, &len) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+        value == NULL)
+        return NULL;
+    lg_buf_reset(out);
+    lg_buf_append(out, value, len);
+    return out->data;
+}
+
+static void publish_record(kafka_state *state, rd_kafka_message_t *message)
+{
+    const kafka_config *config = state->config;
+    char *key = NULL;
+    lg_buf type = LG_BUF_INIT;
+    rd_kafka_timestamp_type_t time_type;
+    kafka_record_view record;
+    lg_publish event;
+    lg_error err;
+
+    if (config->use_key && message->key != NULL && message->key_len > 0)
+        key = lg_strndup(message->key, message->key_len);
+    record = (kafka_record_view){
+        .topic = rd_kafka_topic_name(message->rkt),
+        .partition = message->partition,
+        .key = key,
+        .value = message->payload != NULL ? message->payload : "",
+        .value_len = message->len,
+    };
+
+    lg_error_clear(&err);
+    if (kafka_route_channel(config->channel, config->channel_field, &record, &state->channel, &err) < 0) {
+        count(state, "kafka_route_errors", "Records without a channel to go to");
+        LG_LOG_WARN(lg_instance_scope(state->instance), "record %s/%d@%lld skipped: %s", record.topic,
+                    (int)record.partition, (long long)message->offset, err.message);
+        free(key);
+        return;
+    }
+
+    event = (lg_publish){
+        .channel = state->channel.data,
+        .key = key,
+        .type = header_type(state, message, &type),
+        .data = record.value,
+        .data_len = record.value_len,
+        .time_ms = rd_kafka_message_timestamp(message, &time_type),
+    };
+    if (event.time_ms < 0)
+        event.time_ms = 0;
+
+    if (lg_instance_publish(state->instance, &event, &err) < 0) {
+        count(state, "kafka_publish_errors", "Records the core rejected, for example a channel no rule allows");
+        LG_LOG_WARN(lg_instance_scope(state->instance), "record %s/%d@%lld into channel %s rejected: %s",
+                    record.topic, (int)record.partition, (long long)message->offset, state->channel.data,
+                    err.message);
+    } else {
+        count(state, "kafka_records", "Records published into channels");
+    }
+    lg_buf_free(&type);
+    free(key);
+}
+
+static void handle_message(kafka_state *state, rd_kafka_message_t *message)
+{
+    if (message->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        publish_record(state, message);
+        return;
+    }
+    if (message->err == RD_KAFKA_RESP_ERR__PARTITION_EOF)
+        return;
+
+    count(state, "kafka_consume_errors", "Errors reported while fetching");
+    LG_LOG_WARN(lg_instance_scope(state->instance), "fetch error on %s/%d: %s",
+                message->rkt != NULL ? rd_kafka_topic_name(message->rkt) : "-", (int)message->partition,
+                rd_kafka_message_errstr(message));
+}
+
+/* Serve librdkafka's queue: records, and the error, statistics and log callbacks. */
+static void drain(kafka_state *state)
+{
+    int64_t served = 0;
+
+    while (served < state->config->max_batch) {
+        rd_kafka_message_t *message = rd_kafka_consumer_poll(state->kafka, 0);
+
+        if (message == NULL)
+            return;
+        handle_message(state, message);
+        rd_kafka_message_destroy(message);
+        served++;
+    }
+
+    /* Leave the loop to other work; the rest comes on the next turn. */
+    event_active(state->more_event, EV_TIMEOUT, 0);
+}
+
+static void drain_pipe(int fd)
+{
+    char bytes[64];
+
+    while (read(fd, bytes, sizeof(bytes)) > 0)
+        continue;
+}
+
+static void on_wake(evutil_socket_t fd, short what, void *arg)
+{
+    drain_pipe(fd);
+    drain(arg);
+}
+
+static void on_more(evutil_socket_t fd, short what, void *arg)
+{
+    drain(arg);
+}
+
+/* librdkafka callbacks, served by rd_kafka_consumer_poll on the main thread */
+
+static void on_error(rd_kafka_t *kafka, int code, const char *reason, void *opaque)
+{
+    kafka_state *state = opaque;
+    rd_kafka_resp_err_t err = (rd_kafka_resp_err_t)code;
+
+    LG_LOG_WARN(lg_instance_scope(state->instance), "%s: %s", rd_kafka_err2name(err), reason);
+    if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN || err == RD_KAFKA_RESP_ERR__TRANSPORT ||
+        err == RD_KAFKA_RESP_ERR__RESOLVE || err == RD_KAFKA_RESP_ERR__AUTHENTICATION) {
+        free(state->broker_problem);
+        state->broker_problem = lg_sprintf("brokers unreachable: %s", reason);
+        update_health(state);
+    }
+    if (err == RD_KAFKA_RESP_ERR__FATAL) {
+        char fatal[512];
+
+        rd_kafka_fatal_error(kafka, fatal, sizeof(fatal));
+        set_health(state, LG_HEALTH_FAILED, fatal);
+    }
+}
+
+static void record_lag(const kafka_partition_stats *stats, void *arg)
+{
+    kafka_state *state = arg;
+    char labels[320];
+
+    snprintf(labels, sizeof(labels), "topic=\"%s\",partition=\"%d\"", stats->topic, (int)stats->partition);
+    lg_instance_gauge(state->instance, "kafka_consumer_lag", "Records behind the partition's high watermark",
+                      labels, stats->lag);
+    if (strcmp(stats->fetch_state, "active") != 0)
+        state->partitions_idle++;
+}
+
+static int on_stats(rd_kafka_t *kafka, char *json, size_t len, void *opaque)
+{
+    kafka_state *state = opaque;
+    int brokers_up = 0;
+
+    state->partitions_idle = 0;
+    if (kafka_stats_parse(json, len, record_lag, state, &brokers_up) < 0) {
+        LG_LOG_WARN(lg_instance_scope(state->instance), "librdkafka statistics could not be parsed; lag is not updated");
+        return 0;
+    }
+
+    state->brokers_up = brokers_up;
+    if (brokers_up > 0 && state->broker_problem != NULL) {
+        LG_LOG_INFO(lg_instance_scope(state->instance), "%d brokers are up again", brokers_up);
+        free(state->broker_problem);
+        state->broker_problem = NULL;
+    }
+    update_health(state);
+    return 0;
+}
+
+static void on_log(const rd_kafka_t *kafka, int level, const char *facility, const char *message)
+{
+    kafka_state *state = rd_kafka_opaque(kafka);
+    const char *scope = state != NULL ? lg_instance_scope(state->instance) : "source:kafka";
+
+    if (level <= 3)
+        LG_LOG_ERROR(scope, "librdkafka %s: %s", facility, message);
+    else if (level <= 5)
+        LG_LOG_WARN(scope, "librdkafka %s: %s", facility, message);
+    else
+        LG_LOG_INFO(scope, "librdkafka %s: %s", facility, message);
+}
+
+/* Partition assignment */
+
+static int64_t start_offset(const kafka_config *config)
+{
+    switch (config->start) {
+    case START_EARLIEST:
+        return RD_KAFKA_OFFSET_BEGINNING;
+    case START_LAST:
+        return RD_KAFKA_OFFSET_TAIL(config->start_last);
+    default:
+        return RD_KAFKA_OFFSET_END;
+    }
+}
+
+/* Start reading partitions FIRST .. COUNT-1 of topic I. Partitions found at
+ * start begin at the configured position; partitions added to a topic later
+ * begin at their first record, so none of their records is missed. */
+static void assign_partitions(kafka_state *state, size_t i, int count)
+{
+    const char *topic = state->config->topics.items[i];
+    int first = state->topics[i].assigned;
+    int64_t offset = state->topics[i].partitions_known ? RD_KAFKA_OFFSET_BEGINNING : start_offset(state->config);
+    rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(count - first);
+    rd_kafka_error_t *error;
+
+    for (int p = first; p < count; p++)
+        rd_kafka_topic_partition_list_add(list, topic, p)->offset = offset;
+
+    error = rd_kafka_incremental_assign(state->kafka, list);
+    if (error != NULL) {
+        LG_LOG_ERROR(lg_instance_scope(state->instance), "cannot read partitions %d to %d of topic %s: %s", first,
+                     count - 1, topic, rd_kafka_error_string(error));
+        rd_kafka_error_destroy(error);
+    } else {
+        LG_LOG_INFO(lg_instance_scope(state->instance), "reading partitions %d to %d of topic %s from %s", first,
+                    count - 1, topic, state->topics[i].partitions_known ? "their first record" :
+                    start_names[state->config->start]);
+        state->topics[i].assigned = count;
+        state->topics[i].partitions_known = 1;
+    }
+    rd_kafka_topic_partition_list_destroy(list);
+}
+
+static void on_discovery(evutil_socket_t fd, short what, void *arg)
+{
+    kafka_state *state = arg;
+
+    drain_pipe(fd);
+    kafka_discovery_take(state->discovery, state->found);
+    for (size_t i = 0; i < state->config->topics.count; i++) {
+        if (state->found[i].partitions > state->topics[i].assigned)
+            assign_partitions(state, i, state->found[i].partitions);
+    }
+    update_health(state);
+}
+
+/* Configuration */
+
+static int property_is_secret(const char *name)
+{
+    return strstr(name, "password") != NULL || strstr(name, "secret") != NULL || strstr(name, "key") != NULL ||
+           strstr(name, "jaas") != NULL || strstr(name, "token") != NULL;
+}
+
+static int set_property(rd_kafka_conf_t *conf, const char *name, const char *value, lg_error *err)
+{
+    char reason[512];
+
+    if (rd_kafka_conf_set(conf, name, value, reason, sizeof(reason)) == RD_KAFKA_CONF_OK)
+        return 0;
+    if (property_is_secret(name))
+        return lg_error_set(err, "librdkafka rejected the value of property '%s' (value not shown)", name);
+    return lg_error_set(err, "librdkafka property '%s': %s", name, reason);
+}
+
+/* Apply the user's pass-through properties. */
+static int apply_properties(rd_kafka_conf_t *conf, const lg_conf_node *node, lg_error *err)
+{
+    if (node == NULL)
+        return 0;
+    if (node->kind != LG_CONF_MAP)
+        return lg_error_set(err, "%s:%u:%u: properties must be a mapping of librdkafka property names to values",
+                            node->file, node->line, node->column);
+
+    for (size_t i = 0; i < node->count; i++) {
+        const lg_conf_pair *pair = &node->pairs[i];
+        const lg_conf_node *value = pair->value;
+
+        if (strcmp(pair->key, "bootstrap.servers") == 0 || strcmp(pair->key, "metadata.broker.list") == 0)
+            return lg_error_set(err, "%s:%u:%u: set the brokers with the brokers option, not properties.%s",
+                                node->file, pair->line, pair->column, pair->key);
+        if (value->kind != LG_CONF_SCALAR || value->value == NULL)
+            return lg_error_set(err, "%s:%u:%u: properties.%s must be a single value", node->file, pair->line,
+                                pair->column, pair->key);
+        if (set_property(conf, pair->key, value->value, err) < 0)
+            return lg_error_prefix(err, "%s:%u:%u", node->file, pair->line, pair->column);
+    }
+    return 0;
+}
+
+/* Set a property unless the user's properties set it. */
+static int set_default(rd_kafka_conf_t *conf, const lg_conf_node *user, const char *name, const char *value,
+                       lg_error *err)
+{
+    if (user != NULL && user->kind == LG_CONF_MAP && lg_conf_map_get(user, name, NULL) != NULL)
+        return 0;
+    return set_property(conf, name, value, err);
+}
+
+static rd_kafka_conf_t *build_conf(lg_instance *instance, const kafka_config *config, lg_error *err)
+{
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    char *client_id = lg_sprintf("livegate-%s", lg_instance_name(instance));
+    char stats[32];
+    int rc;
+
+    snprintf(stats, sizeof(stats), "%lld", (long long)config->stats_interval_ms);
+    rc = apply_properties(conf, config->properties, err);
+    if (rc == 0)
+        rc = set_property(conf, "bootstrap.servers", config->brokers, err);
+    if (rc == 0)
+        rc = set_property(conf, "statistics.interval.ms", stats, err);
+    if (rc == 0)
+        rc = set_property(conf, "log.queue", "true", err);
+    /* Partitions are assigned by hand, so the group id is never sent to the brokers. */
+    if (rc == 0)
+        rc = set_default(conf, config->properties, "group.id", client_id, err);
+    if (rc == 0)
+        rc = set_default(conf, config->properties, "client.id", client_id, err);
+    if (rc == 0)
+        rc = set_property(conf, "enable.auto.commit", "false", err);
+    if (rc == 0)
+        rc = set_property(conf, "enable.auto.offset.store", "false", err);
+    if (rc == 0)
+        rc = set_default(conf, config->properties, "auto.offset.reset", "earliest", err);
+    if (rc == 0)
+        rc = set_default(conf, config->properties, "log.connection.close", "false", err);
+    free(client_id);
+
+    if (rc < 0) {
+        rd_kafka_conf_destroy(conf);
+        return NULL;
+    }
+    rd_kafka_conf_set_error_cb(conf, on_error);
+    rd_kafka_conf_set_stats_cb(conf, on_stats);
+    rd_kafka_conf_set_log_cb(conf, on_log);
+    return conf;
+}
+
+static int check_topic(const char *topic, lg_error *err)
+{
+    size_t len = strlen(topic);
+
+    if (len == 0 || len > 249)
+        return lg_error_set(err, "invalid topic \"%s\": a topic name has 1 to 249 characters", topic);
+    if (strspn(topic, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != len)
+        return lg_error_set(err, "invalid topic \"%s\": use letters, digits, '.', '_' and '-' only", topic);
+    return 0;
+}
+
+static int check_config(const kafka_config *config, lg_error *err)
+{
+    if (config->topics.count == 0)
+        return lg_error_set(err, "topics is empty: list the Kafka topics to read");
+    for (size_t i = 0; i < config->topics.count; i++) {
+        if (check_topic(config->topics.items[i], err) < 0)
+            return -1;
+    }
+    if (config->channel == NULL && config->channel_field == NULL)
+        return lg_error_set(err, "neither channel nor channel_field is set: set channel to a name or template "
+                            "such as \"orders.{key}\"");
+    if (config->channel != NULL && kafka_route_check_template(config->channel, err) < 0)
+        return lg_error_prefix(err, "invalid channel \"%s\"", config->channel);
+    if (kafka_route_uses_key(config->channel) && !config->use_key)
+        return lg_error_set(err, "channel \"%s\" uses {key}, but use_key is false", config->channel);
+    if (config->start == START_LAST && config->start_last <= 0)
+        return lg_error_set(err, "start is last, but start_last is not set: set how many records per partition "
+                            "to read back, such as 1000");
+    return 0;
+}
+
+/* Plugin callbacks */
+
+static void kafka_state_free(kafka_state *state)
+{
+    if (state->conf != NULL)
+        rd_kafka_conf_destroy(state->conf);
+    free(state->topics);
+    free(state->found);
+    free(state->broker_problem);
+    free(state->health_reason);
+    lg_buf_free(&state->channel);
+    free(state);
+}
+
+static int kafka_init(lg_instance *instance, void *config_ptr, lg_error *err)
+{
+    const kafka_config *config = config_ptr;
+    kafka_state *state;
+
+    if (check_config(config, err) < 0)
+        return -1;
+
+    state = lg_calloc(1, sizeof(*state));
+    state->instance = instance;
+    state->config = config;
+    state->brokers_up = -1;
+    state->health = LG_HEALTH_OK;
+    state->wake_pipe[0] = state->wake_pipe[1] = -1;
+    state->discovery_pipe[0] = state->discovery_pipe[1] = -1;
+    state->topics = lg_calloc(config->topics.count, sizeof(*state->topics));
+    state->found = lg_calloc(config->topics.count, sizeof(*state->found));
+    for (size_t i = 0; i < config->topics.count; i++)
+        state->found[i].partitions = -1;
+
+    state->conf = build_conf(instance, config, err);
+    if (state->conf == NULL) {
+        kafka_state_free(state);
+        return -1;
+    }
+    rd_kafka_conf_set_opaque(state->conf, state);
+    lg_instance_set_data(instance, state);
+    return 0;
+}
+
+static int open_pipe(int fds[2], const char *what, lg_error *err)
+{
+    if (pipe2(fds, O_NONBLOCK | O_CLOEXEC) < 0)
+        return lg_error_set(err, "cannot create the %s pipe: %s", what, strerror(errno));
+    return 0;
+}
+
+static int watch_pipe(kafka_state *state, struct event **event, int fd, event_callback_fn callback, lg_error *err)
+{
+    *event = event_new(lg_instance_base(state->instance), fd, EV_READ | EV_PERSIST, callback, state);
+    if (*event == NULL || event_add(*event, NULL) < 0)
+        return lg_error_set(err, "cannot watch a pipe in the event loop");
+    return 0;
+}
+
+static int create_consumer(kafka_state *state, lg_error *err)
+{
+    char reason[512];
+
+    state->kafka = rd_kafka_new(RD_KAFKA_CONSUMER, state->conf, reason, sizeof(reason));
+    if (state->kafka == NULL)
+        return lg_error_set(err, "cannot create the Kafka consumer: %s", reason);
+    state->conf = NULL; /* rd_kafka_new took it */
+
+    rd_kafka_set_log_queue(state->kafka, NULL);
+    rd_kafka_poll_set_consumer(state->kafka);
+    state->queue = rd_kafka_queue_get_consumer(state->kafka);
+    rd_kafka_queue_io_event_enable(state->queue, state->wake_pipe[1], "1", 1);
+    return 0;
+}
+
+static int kafka_start(lg_instance *instance, lg_error *err)
+{
+    kafka_state *state = lg_instance_data(instance);
+    const kafka_config *config = state->config;
+
+    if (open_pipe(state->wake_pipe, "wake-up", err) < 0 || open_pipe(state->discovery_pipe, "discovery", err) < 0)
+        return -1;
+    if (create_consumer(state, err) < 0)
+        return -1;
+
+    state->more_event = event_new(lg_instance_base(instance), -1, 0, on_more, state);
+    if (state->more_event == NULL)
+        return lg_error_set(err, "cannot create the drain event");
+    if (watch_pipe(state, &state->wake_event, state->wake_pipe[0], on_wake, err) < 0 ||
+        watch_pipe(state, &state->discovery_event, state->discovery_pipe[0], on_discovery, err) < 0)
+        return -1;
+
+    state->discovery = kafka_discovery_start(state->kafka, &config->topics, config->metadata_refresh_ms,
+                                             state->discovery_pipe[1], err);
+    if (state->discovery == NULL)
+        return -1;
+
+    LG_LOG_INFO(lg_instance_scope(instance), "reading %zu topics from %s, starting at %s", config->topics.count,
+                config->brokers, start_names[config->start]);
+    update_health(state);
+    drain(state);
+    return 0;
+}
+
+static void close_pipe(int fds[2])
+{
+    for (int i = 0; i < 2; i++) {
+        if (fds[i] >= 0)
+            close(fds[i]);
+        fds[i] = -1;
+    }
+}
+
+static void free_event(struct event **event)
+{
+    if (*event != NULL)
+        event_free(*event);
+    *event = NULL;
+}
+
+static void kafka_stop(lg_instance *instance)
+{
+    kafka_state *state = lg_instance_data(instance);
+
+    if (state == NULL || state->kafka == NULL)
+        return;
+
+    kafka_discovery_stop(state->discovery);
+    state->discovery = NULL;
+    rd_kafka_queue_io_event_enable(state->queue, -1, NULL, 0);
+    rd_kafka_consumer_close(state->kafka);
+    rd_kafka_queue_destroy(state->queue);
+    rd_kafka_destroy(state->kafka);
+    state->queue = NULL;
+    state->kafka = NULL;
+
+    free_event(&state->wake_event);
+    free_event(&state->discovery_event);
+    free_event(&state->more_event);
+    close_pipe(state->wake_pipe);
+    close_pipe(state->discovery_pipe);
+    LG_LOG_INFO(lg_instance_scope(instance), "stopped reading from %s", state->config->brokers);
+}
+
+static void kafka_destroy(lg_instance *instance)
+{
+    kafka_state *state = lg_instance_data(instance);
+
+    if (state == NULL)
+        return;
+    kafka_stop(instance);
+    kafka_state_free(state);
+    lg_instance_set_data(instance, NULL);
+}
+
+/* Option table and descriptor */
+
+static const lg_option kafka_options[] = {
+    {
+        .name = "brokers",
+        .type = LG_OPT_STRING,
+        .offset = LG_OPT_FIELD(kafka_config, brokers),
+        .flags = LG_OPT_REQUIRED,
+        .description = "Bootstrap brokers, as \"host:port,host:port\".",
+    },
+    {
+        .name = "topics",
+        .type = LG_OPT_STRING_LIST,
+        .offset = LG_OPT_FIELD(kafka_config, topics),
+        .flags = LG_OPT_REQUIRED,
+        .description = "Topics to read. Every partition of each is read by every livegate node; partitions "
+                       "added later are found within metadata_refresh and read from their first record.",
+    },
+    {
+        .name = "channel",
+        .type = LG_OPT_STRING,
+        .offset = LG_OPT_FIELD(kafka_config, channel),
+        .description = "Channel of each record: a name, or a template with {topic}, {partition} and {key} (the "
+                       "record key), such as \"orders.{key}\". To route with a script, name one channel here "
+                       "and let its script emit into others.",
+    },
+    {
+        .name = "channel_field",
+        .type = LG_OPT_STRING,
+        .offset = LG_OPT_FIELD(kafka_config, channel_field),
+        .description = "Top-level field of the record's JSON value whose string names its channel. Records "
+                       "without it go to channel, or are skipped and counted when channel is not set.",
+    },
+    {
+        .name = "start",
+        .type = LG_OPT_ENUM,
+        .offset = LG_OPT_FIELD(kafka_config, start),
+        .default_value = "latest",
+        .choices = start_names,
+        .description = "Where reading starts: latest (records produced from now on), earliest (everything "
+                       "the topic still holds), or last (the last start_last records of each partition, so "
+                       "history is warm after a start).",
+    },
+    {
+        .name = "start_last",
+        .type = LG_OPT_INT,
+        .offset = LG_OPT_FIELD(kafka_config, start_last),
+        .default_value = "0",
+        .min = 0,
+        .max = 100000000,
+        .description = "Records per partition read back with start: last.",
+    },
+    {
+        .name = "use_key",
+        .type = LG_OPT_BOOL,
+        .offset = LG_OPT_FIELD(kafka_config, use_key),
+        .default_value = "true",
+        .description = "Use the record key as the event key (for keyed snapshots and conflation).",
+    },
+    {
+        .name = "type_header",
+        .type = LG_OPT_STRING,
+        .offset = LG_OPT_FIELD(kafka_config, type_header),
+        .description = "Record header whose value becomes the event type (the SSE event name).",
+    },
+    {
+        .name = "properties",
+        .type = LG_OPT_NODE,
+        .offset = LG_OPT_FIELD(kafka_config, properties),
+        .description = "librdkafka properties passed as they are, such as security.protocol, sasl.mechanisms, "
+                       "sasl.username, sasl.password (use ${ENV}), ssl.ca.location or fetch.max.bytes. Values "
+                       "of properties whose names contain password, secret, key, jaas or token are never "
+                       "shown in messages.",
+    },
+    {
+        .name = "metadata_refresh",
+        .type = LG_OPT_DURATION,
+        .offset = LG_OPT_FIELD(kafka_config, metadata_refresh_ms),
+        .default_value = "30s",
+        .min = 1000,
+        .max = 3600000,
+        .description = "Time between two checks for partitions added to the topics (every second while a "
+                       "topic cannot be found).",
+    },
+    {
+        .name = "stats_interval",
+        .type = LG_OPT_DURATION,
+        .offset = LG_OPT_FIELD(kafka_config, stats_interval_ms),
+        .default_value = "2s",
+        .min = 100,
+        .max = 600000,
+        .description = "Time between two updates of the consumer lag in /metrics and of the health from the "
+                       "broker states.",
+    },
+    {
+        .name = "max_batch",
+        .type = LG_OPT_INT,
+        .offset = LG_OPT_FIELD(kafka_config, max_batch),
+        .default_value = "1000",
+        .min = 1,
+        .max = 1000000,
+        .description = "Records handled in one turn of the event loop before other work gets its turn.",
+    },
+    {0},
+};
+
+const lg_plugin livegate_plugin = {
+    .abi_version = LG_PLUGIN_ABI_VERSION,
+    .name = "kafka",
+    .kind = LG_PLUGIN_SOURCE,
+    .description = "Reads every partition of Kafka topics into channels.",
+    .options = kafka_options,
+    .config_size = sizeof(kafka_config),
+    .init = kafka_init,
+    .start = kafka_start,
+    .stop = kafka_stop,
+    .destroy = kafka_destroy,
+};
