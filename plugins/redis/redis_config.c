@@ -321,7 +321,7 @@ int redis_config_check(const redis_config *config, redis_address *address, redis
 
     if (redis_address_parse(config->address, address, err) < 0)
         return -1;
-    if (config->password != NULL) {
+    if (config->password != NULL && config->password[0] != '\0') {
         free(address->password);
         address->password = lg_strdup(config->password);
     }
