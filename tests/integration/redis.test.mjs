@@ -81,7 +81,7 @@ sinks:
 `;
 }
 
-// An HTTP API on loopback: /items/good answers the item, anything else 500.
+// An HTTP API on loopback: /items/good returns an item, any other path fails with 500.
 async function startItemApi() {
   const requests = [];
   const server = http.createServer((req, res) => {
@@ -202,7 +202,9 @@ describe('redis source', () => {
 
     assert.equal(stream.messages().length, 1);
     assert.deepEqual(stream.messages()[0].data, { item: 'good', n: 7 });
-    assert.match(livegate.log(), /fetching id bad for channel 'api\.items' failed after 2 attempts: GET http:\/\/127\.0\.0\.1:\d+\/items\/bad answered HTTP 500/);
+    const stats = await (await fetch(`${livegate.adminUrl}/api/stats`)).json();
+    assert.equal(stats.sources[0].counters.redis_fetch_failures_total, failuresBefore + 1);
+    assert.match(livegate.log(), /fetching id bad for channel 'api\.items' failed after 2 attempts: GET http:\/\/127\.0\.0\.1:\d+\/items\/bad returned HTTP 500/);
   });
 
   it('survives a Redis restart', async () => {

@@ -26,7 +26,7 @@ export function freePort() {
 }
 
 // Starts `redis-server` on 127.0.0.1:PORT (a free one by default), without
-// persistence, and resolves once it answers PING. Returns { port, url, stop() }.
+// persistence, and resolves once it replies to PING. Returns { port, address, pid, stop() }.
 export async function startRedis({ port = null } = {}) {
   const chosen = port ?? await freePort();
   const child = spawn('redis-server', ['--save', '', '--appendonly', 'no', '--port', String(chosen),
