@@ -201,7 +201,7 @@ static void on_http_done(void *arg, long status, const char *body, size_t len, c
     if (error != NULL)
         reason = lg_sprintf("GET %s failed: %s", job->url, error);
     else
-        reason = lg_sprintf("GET %s answered HTTP %ld", job->url, status);
+        reason = lg_sprintf("GET %s returned HTTP %ld", job->url, status);
     job_failed(job, reason);
     free(reason);
 }

@@ -1,4 +1,4 @@
-/* libcurl multi on libevent: sockets and the timeout that curl asks for become events on the core's base. */
+/* libcurl multi on libevent: the sockets and the timeout that curl requests become events on the core's base. */
 #include "config.h"
 
 #include <stdlib.h>

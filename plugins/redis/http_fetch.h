@@ -13,8 +13,8 @@
 
 typedef struct redis_http redis_http;
 
-/* Called once per request: STATUS is the HTTP status, or 0 when no answer
- * came, with ERROR saying why (NULL otherwise). BODY has LEN bytes. */
+/* Called once per request: STATUS is the HTTP status, or 0 when no response
+ * arrived, with ERROR saying why (NULL otherwise). BODY has LEN bytes. */
 typedef void (*redis_http_done_fn)(void *arg, long status, const char *body, size_t len, const char *error);
 
 /* Create a client on BASE. Returns NULL with ERR set when libcurl fails. */
@@ -23,7 +23,7 @@ redis_http *redis_http_new(struct event_base *base, lg_error *err);
 /* Cancel every request without calling its callback, and free HTTP. */
 void redis_http_free(redis_http *http);
 
-/* Start GET URL with HEADERS ("Name: value"), answering through DONE
+/* Start GET URL with HEADERS ("Name: value"), reporting through DONE
  * within TIMEOUT_MS. Bodies over MAX_BYTES fail the request. Returns 0,
  * or -1 with ERR set (DONE is then never called). */
 int redis_http_get(redis_http *http, const char *url, const lg_string_list *headers, int64_t timeout_ms,

@@ -34,7 +34,7 @@ struct redis_link {
 
     redisAsyncContext *context; /* NULL while closed */
     int connected;              /* TCP or socket connection established */
-    int ready;                  /* and AUTH and SELECT answered */
+    int ready;                  /* and AUTH and SELECT succeeded */
     unsigned handshake;         /* AUTH and SELECT replies still expected */
     unsigned waiting;           /* replies the owner still expects */
     int64_t progress_ms;        /* monotonic time of the last reply, or of the first awaited command */

@@ -42,8 +42,8 @@ static void on_notify_link_down(redis_link *link, const char *reason, void *arg)
 {
     redis_source *source = arg;
 
-    /* The commands that were waiting are answered with NULL after the link
-     * is detached, so they are counted here. */
+    /* The commands that were waiting get a NULL reply after the link is
+     * detached, so they are counted here. */
     if (source->notify_pending > 0) {
         LG_LOG_WARN(source->scope, "%lld notifications not sent to Redis: %s", (long long)source->notify_pending,
                     reason);

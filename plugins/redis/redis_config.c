@@ -41,7 +41,7 @@ static const lg_option fetch_options[] = {
      .offset = LG_OPT_FIELD(redis_fetch_config, url),
      .description = "from: http: template of the URL to GET, with the placeholders of key, each value "
                     "percent-encoded, such as \"http://10.0.0.2:8081/api/channels/{channel}/events/{id}\". "
-                    "A 2xx answer with a non-empty body is the data."},
+                    "A 2xx response with a non-empty body is the data."},
     {.name = "headers",
      .type = LG_OPT_STRING_LIST,
      .offset = LG_OPT_FIELD(redis_fetch_config, headers),
@@ -68,7 +68,7 @@ static const lg_option fetch_options[] = {
      .min = 1,
      .max = MAX_FETCH_ATTEMPTS,
      .description = "Fetches of one id before it is given up, logged and counted; a missing key or a non-2xx "
-                    "answer is retried too, since the payload may not be stored yet."},
+                    "response is retried too, since the payload may not be stored yet."},
     {.name = "retry_delay",
      .type = LG_OPT_DURATION,
      .offset = LG_OPT_FIELD(redis_fetch_config, retry_delay_ms),

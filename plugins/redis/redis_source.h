@@ -10,7 +10,7 @@
 #include "plugin_api.h"
 #include "redis_config.h"
 
-/* Where one upstream subscription stands. */
+/* State of one upstream subscription. */
 typedef enum redis_sub_state {
     REDIS_SUB_IDLE = 0, /* not subscribed */
     REDIS_SUB_PENDING,  /* (P)SUBSCRIBE sent, confirmation awaited */

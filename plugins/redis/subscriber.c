@@ -19,7 +19,7 @@ static struct timeval timeval_from_ms(int64_t ms)
     return tv;
 }
 
-static int entry_wanted(const redis_entry *entry)
+static int entry_needed(const redis_entry *entry)
 {
     return entry->watched || entry->eager || entry->linger_timer != NULL;
 }
@@ -148,10 +148,10 @@ static void entry_unsubscribe(redis_source *source, redis_entry *entry)
     send_command(source, entry->is_pattern ? "PUNSUBSCRIBE" : "UNSUBSCRIBE", entry->upstream);
 }
 
-/* Drop ENTRY's subscription once nobody wants it, or free it when it has none. */
+/* Unsubscribe ENTRY once no subscriber, linger or eager rule needs it, or free it when it has no subscription. */
 static void entry_release(redis_source *source, redis_entry *entry)
 {
-    if (entry_wanted(entry))
+    if (entry_needed(entry))
         return;
     if (entry->state == REDIS_SUB_ACTIVE && source->subscriber.ready)
         entry_unsubscribe(source, entry);
@@ -215,7 +215,7 @@ static void on_unsubscribed(redis_source *source, int is_pattern, const char *na
     if (entry == NULL)
         return;
     entry->state = REDIS_SUB_IDLE;
-    if (entry_wanted(entry))
+    if (entry_needed(entry))
         entry_subscribe(source, entry);
     else
         entry_free(source, entry);
@@ -267,8 +267,10 @@ static void on_subscriber_reply(redisAsyncContext *context, void *reply_ptr, voi
     if (reply == NULL || context->data == NULL)
         return;
     if (reply->type == REDIS_REPLY_ERROR) {
-        LG_LOG_ERROR(source->scope, "Redis rejected a subscription command: %s", reply->str);
-        redis_link_fail(&source->subscriber, "a subscription command failed");
+        char *reason = lg_sprintf("a subscription command failed: %s", reply->str);
+
+        redis_link_fail(&source->subscriber, reason);
+        free(reason);
         return;
     }
     if (reply->type != REDIS_REPLY_ARRAY || !element_is_string(reply, 0) || !element_is_string(reply, 1))
@@ -319,8 +321,8 @@ static void schedule_reconnect(redis_source *source, const char *reason)
     evtimer_add(source->reconnect_timer, &delay);
 }
 
-/* Every subscription is gone with the connection: remember which ones had
- * delivered, for the gap notices, and free entries nobody wants. */
+/* Every subscription ended with the connection. Mark the confirmed ones for
+ * gap notices, and free the entries that are no longer needed. */
 static void forget_subscriptions(redis_source *source)
 {
     redis_entry *entry;
@@ -331,7 +333,7 @@ static void forget_subscriptions(redis_source *source)
         if (entry->state == REDIS_SUB_ACTIVE)
             entry->gap_pending = 1;
         entry->state = REDIS_SUB_IDLE;
-        if (!entry_wanted(entry))
+        if (!entry_needed(entry))
             entry_free(source, entry);
     }
     for (size_t i = 0; i < source->rule_count; i++) {
@@ -369,7 +371,7 @@ static void on_subscriber_ready(redis_link *link, void *arg)
 
     HASH_ITER(hh, source->entries, entry, tmp)
     {
-        if (entry->upstream != NULL && entry_wanted(entry)) {
+        if (entry->upstream != NULL && entry_needed(entry)) {
             entry_subscribe(source, entry);
             count++;
         }
