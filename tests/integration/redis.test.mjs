@@ -9,13 +9,14 @@ import { after, before, describe, it } from 'node:test';
 
 import WebSocket from 'ws';
 
+import { checkConfig } from '../lib/cli.mjs';
 import { startLivegate } from '../lib/livegate.mjs';
 import { RedisClient, startRedis } from '../lib/redis.mjs';
 import { openSse, publish } from '../lib/sse.mjs';
 
 const SLOW = process.env.LIVEGATE_SANITIZERS === '1' ? 3 : 1;
 const WAIT_MS = 5000 * SLOW;
-const LINGER_MS = 300;
+const LINGER_MS = 1000;
 
 // Waits until CHECK() (maybe async) is true, polling every 20 ms.
 async function until(check, what) {
@@ -35,6 +36,13 @@ async function counter(adminUrl, name, source = 'bus') {
   const match = new RegExp(`^livegate_${name}\\{source="${source}"\\} (\\d+)$`, 'm').exec(text);
   assert.ok(match !== null, `counter ${name} missing from /metrics:\n${text}`);
   return Number(match[1]);
+}
+
+// Returns how often Redis ran COMMAND (lowercase), from INFO commandstats.
+async function commandCalls(redis, command) {
+  const info = await redis.command('INFO', 'commandstats');
+  const match = new RegExp(`^cmdstat_${command}:calls=(\\d+)`, 'm').exec(info);
+  return match === null ? 0 : Number(match[1]);
 }
 
 async function subscriberCount(redis, channel) {
@@ -166,6 +174,26 @@ describe('redis source', () => {
     first.close();
     second.close();
     await until(async () => await subscriberCount(client, 'lazy') === 0, 'UNSUBSCRIBE lazy after the linger');
+  });
+
+  it('keeps subscription over a quick reload', async () => {
+    const first = await openSse(`${livegate.publicUrl}/sse?channel=prices.RELOAD`);
+    await until(async () => await subscriberCount(client, 'prices.RELOAD') === 1, 'SUBSCRIBE prices.RELOAD');
+    const subscribes = await commandCalls(client, 'subscribe');
+    const unsubscribes = await commandCalls(client, 'unsubscribe');
+
+    first.close();
+    const second = await openSse(`${livegate.publicUrl}/sse?channel=prices.RELOAD`);
+    await second.waitFor(() => second.named('subscribed').length === 1, WAIT_MS, 'subscribed');
+    // Nothing to poll for: wait out the linger, then check that no UNSUBSCRIBE came.
+    await new Promise((resolve) => setTimeout(resolve, LINGER_MS * 1.5));
+    assert.equal(await subscriberCount(client, 'prices.RELOAD'), 1);
+    assert.equal(await commandCalls(client, 'unsubscribe'), unsubscribes);
+    assert.equal(await commandCalls(client, 'subscribe'), subscribes);
+
+    second.close();
+    await until(async () => await subscriberCount(client, 'prices.RELOAD') === 0, 'UNSUBSCRIBE prices.RELOAD');
+    assert.equal(await commandCalls(client, 'unsubscribe'), unsubscribes + 1);
   });
 
   it('fetches the payload of an id-only notification from Redis', async () => {
@@ -302,5 +330,41 @@ sinks:
     assert.equal(event.sseEvent, 'story');
     assert.equal(await counter(nodeA.adminUrl, 'redis_notifications_total'), 1);
     assert.equal(await counter(nodeB.adminUrl, 'redis_fetches_total'), 1);
+  });
+});
+
+describe('redis config checks', () => {
+  const head = 'sources:\n  - name: bus\n    type: redis\n';
+
+  it('invalid address hides password', async () => {
+    const result = await checkConfig(`${head}    address: "redis://:hunter2@127.0.0.1:0"\n    subscriptions: [{redis_channel: a}]\n`);
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /invalid address "redis:\/\/:\*\*\*@127\.0\.0\.1:0": invalid port "0": use a number from 1 to 65535/);
+    assert.doesNotMatch(result.output, /hunter2/);
+  });
+
+  it('rule with channel and pattern', async () => {
+    const result = await checkConfig(`${head}    subscriptions: [{redis_channel: a, redis_pattern: "b.*"}]\n`);
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /subscriptions entry 1: set exactly one of redis_channel .* and redis_pattern/);
+  });
+
+  it('template names a missing wildcard', async () => {
+    const result = await checkConfig(`${head}    subscriptions: [{redis_pattern: "b.*", channel: "b.{2}"}]\n`);
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /placeholder \{2\} in template "b\.\{2\}" refers to a wildcard the pattern lacks/);
+  });
+
+  it('fetch without key', async () => {
+    const result = await checkConfig(`${head}    subscriptions: [{redis_channel: a, fetch: {from: redis}}]\n`);
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /fetch\.key is missing: set it to a key template/);
+  });
+
+  it('example config is valid', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const example = await readFile(new URL('../../conf/examples/redis.yaml', import.meta.url), 'utf8');
+    const result = await checkConfig(example);
+    assert.equal(result.code, 0, result.output);
   });
 });
