@@ -22,7 +22,6 @@ typedef struct redis_fetch_job {
     char *field; /* from: redis, HGET; NULL for GET */
     char *url;   /* from: http */
     unsigned attempt;
-    int in_flight;
     struct event *retry_timer;
     struct redis_fetch_job *prev;
     struct redis_fetch_job *next;
@@ -74,7 +73,6 @@ static void job_failed(redis_fetch_job *job, const char *reason)
     const redis_fetch_config *fetch = &job->rule->config->fetch;
     struct timeval delay = timeval_from_ms(fetch->retry_delay_ms);
 
-    job->in_flight = 0;
     if (source->stopping) {
         job_free(job);
         return;
@@ -102,7 +100,6 @@ static void job_succeeded(redis_fetch_job *job, const char *data, size_t len)
     json_error_t error;
     char *text;
 
-    job->in_flight = 0;
     if (len == 0) {
         job_failed(job, "the payload is empty");
         return;
@@ -214,7 +211,6 @@ static void job_attempt(redis_fetch_job *job)
     int rc;
 
     job->attempt++;
-    job->in_flight = 1;
     lg_error_clear(&err);
     if (fetch->from == REDIS_FETCH_REDIS)
         rc = fetch_from_redis(job, &err);

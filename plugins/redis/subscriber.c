@@ -235,6 +235,7 @@ static void on_pattern_message(redis_source *source, const redisReply *pattern, 
     redis_entry *entry = find_upstream(source, "p:", pattern->str);
     redis_rule *rule = entry == NULL ? find_eager_pattern(source, pattern->str) : NULL;
     redis_captures captures;
+    redis_template_values values = {.captures = &captures};
     lg_buf name = LG_BUF_INIT;
     lg_error err;
 
@@ -246,7 +247,6 @@ static void on_pattern_message(redis_source *source, const redisReply *pattern, 
         return;
 
     lg_error_clear(&err);
-    redis_template_values values = {.captures = &captures};
     if (redis_template_expand(rule->channel, &values, 0, &name, &err) == 0)
         redis_message_handle(source, rule, name.data, channel->str, payload->str, payload->len);
     lg_buf_free(&name);

@@ -68,6 +68,10 @@ sources:
       - redis_pattern: "prices.*"
         channel: "prices.{1}"
       - redis_channel: lazy
+      - redis_channel: alerts
+        eager: true
+      - redis_pattern: "ticks.*"
+        eager: true
       - redis_pattern: "orders.*"
         channel: "orders.{1}"
         fetch: {from: redis, key: "order:{1}:{id}", attempts: 2, retry_delay: 50ms}
@@ -174,6 +178,20 @@ describe('redis source', () => {
     first.close();
     second.close();
     await until(async () => await subscriberCount(client, 'lazy') === 0, 'UNSUBSCRIBE lazy after the linger');
+  });
+
+  it('eager rules fill history without subscribers', async () => {
+    await until(async () => await subscriberCount(client, 'alerts') === 1, 'SUBSCRIBE alerts at start');
+    await until(async () => await client.command('PUBSUB', 'NUMPAT') === 1, 'PSUBSCRIBE ticks.* at start');
+
+    assert.equal(await client.command('PUBLISH', 'alerts', '{"level":"high"}'), 1);
+    assert.equal(await client.command('PUBLISH', 'ticks.A', '{"t":1}'), 1);
+    for (const name of ['alerts', 'ticks.A']) {
+      await until(async () => {
+        const response = await fetch(`${livegate.adminUrl}/api/channels/${name}`);
+        return response.status === 200 && (await response.json()).events_in === 1;
+      }, `an event in the history of ${name}`);
+    }
   });
 
   it('keeps subscription over a quick reload', async () => {
