@@ -142,8 +142,8 @@ static int redis_start(lg_instance *instance, lg_error *err)
     if (redis_subscriber_start(source, err) < 0)
         return -1;
 
-    LG_LOG_INFO(source->scope, "started: %zu subscription rules, %zu notify rules, Redis at %s (node %s)",
-                source->rule_count, source->config->notify.count, source->address.display, source->node);
+    LG_LOG_INFO(source->scope, "using Redis at %s with %zu subscription rules and %zu notify rules (node %s)",
+                source->address.display, source->rule_count, source->config->notify.count, source->node);
     return 0;
 }
 
@@ -157,7 +157,6 @@ static void redis_stop(lg_instance *instance)
     redis_subscriber_stop(source);
     redis_fetch_stop(source);
     redis_notify_stop(source);
-    LG_LOG_INFO(source->scope, "stopped");
 }
 
 static void redis_destroy(lg_instance *instance)
