@@ -10,8 +10,6 @@
 #include "redis_source.h"
 #include "template.h"
 
-#define ID_MAX_BYTES 256
-
 typedef struct redis_fetch_job {
     redis_source *source;
     redis_rule *rule;
@@ -240,13 +238,12 @@ static int parse_notification(redis_source *source, const char *data, size_t len
         rc = lg_error_set(err, "the notification is not a JSON object: %s", error.text);
     else if (json_is_string(node) && strcmp(json_string_value(node), source->node) == 0)
         rc = 1;
-    else if (json_is_string(value) && json_string_length(value) > 0 && json_string_length(value) <= ID_MAX_BYTES)
+    else if (json_is_string(value) && json_string_length(value) > 0)
         *id = lg_strdup(json_string_value(value));
     else if (json_is_integer(value))
         *id = lg_sprintf("%lld", (long long)json_integer_value(value));
     else
-        rc = lg_error_set(err, "the notification has no \"id\" (a string of 1 to %d bytes or an integer)",
-                          ID_MAX_BYTES);
+        rc = lg_error_set(err, "the notification has no \"id\" (a non-empty string or an integer)");
 
     if (rc == 0 && json_is_string(kind))
         *type = lg_strdup(json_string_value(kind));

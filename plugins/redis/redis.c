@@ -60,6 +60,12 @@ void redis_message_handle(redis_source *source, redis_rule *rule, const char *ch
                           const char *data, size_t len)
 {
     redis_source_count(source, REDIS_COUNT_MESSAGES, 1);
+    if ((int64_t)len > source->config->max_message_size) {
+        LG_LOG_WARN(source->scope, "message of %zu bytes from Redis channel '%s' dropped: larger than "
+                    "max_message_size (%lld bytes)", len, redis_channel, (long long)source->config->max_message_size);
+        redis_source_count(source, REDIS_COUNT_DROPPED, 1);
+        return;
+    }
     if (rule->config->fetch.from != REDIS_FETCH_NONE)
         redis_fetch_start(source, rule, channel, redis_channel, data, len);
     else

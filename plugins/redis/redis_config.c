@@ -184,8 +184,8 @@ const lg_option redis_options[] = {
      .default_value = "1MiB",
      .min = 1,
      .max = MAX_MESSAGE_BYTES,
-     .description = "Largest message or fetched payload published; larger ones are dropped, logged and "
-                    "counted."},
+     .description = "Largest Redis message (or id-only notification) and largest fetched payload; larger "
+                    "ones are dropped, logged and counted."},
     {.name = "max_pending_fetches",
      .type = LG_OPT_INT,
      .offset = LG_OPT_FIELD(redis_config, max_pending_fetches),
