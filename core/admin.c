@@ -212,9 +212,14 @@ json_t *lg_admin_stats(lg_gateway *gateway)
     lg_stats_collect(gateway, &totals);
     for (size_t i = 0; i < gateway->source_count; i++) {
         lg_instance *source = gateway->sources[i];
+        json_t *counters = json_object();
 
-        json_array_append_new(sources, json_pack("{s:s, s:s, s:s}", "name", source->name, "type", source->type,
-                                                 "status", lg_health_name(source->health)));
+        for (lg_instance_counter *counter = source->counters; counter != NULL; counter = counter->next) {
+            if (!counter->gauge)
+                json_object_set_new(counters, counter->name, json_integer((json_int_t)counter->value));
+        }
+        json_array_append_new(sources, json_pack("{s:s, s:s, s:s, s:o}", "name", source->name, "type", source->type,
+                                                 "status", lg_health_name(source->health), "counters", counters));
     }
 
     stats = lg_admin_totals_json(gateway, &totals);

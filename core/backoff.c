@@ -22,3 +22,8 @@ int64_t lg_backoff_ms(int64_t base_ms, int64_t max_ms, unsigned failures)
         return base_ms;
     return lg_random_between(base_ms, lg_backoff_cap_ms(base_ms, max_ms, failures));
 }
+
+int64_t lg_backoff_jitter_ms(int64_t base_ms, int64_t max_ms, unsigned attempt)
+{
+    return lg_random_between(0, lg_backoff_cap_ms(base_ms, max_ms, attempt > 0 ? attempt - 1 : 0));
+}

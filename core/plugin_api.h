@@ -130,7 +130,7 @@ void lg_instance_add_route(lg_instance *instance, const char *method, const char
                            lg_http_handler handler, void *arg);
 
 /* Add the value of a plugin-defined counter. The core prints it in /metrics
- * as livegate_NAME{instance="..."} (NAME gets "_total" when it is missing). */
+ * as livegate_NAME{source="..."} (NAME gets "_total" when it is missing). */
 void lg_instance_count(lg_instance *instance, const char *name, const char *help, uint64_t delta);
 
 /* Set the value of a plugin-defined gauge, printed in /metrics as

@@ -9,6 +9,7 @@
 const void *const lg_plugin_exports[] = {
     (const void *)lg_backoff_ms,
     (const void *)lg_backoff_cap_ms,
+    (const void *)lg_backoff_jitter_ms,
     (const void *)lg_random_below,
     (const void *)lg_random_between,
     (const void *)lg_http_client_new,

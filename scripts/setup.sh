@@ -14,7 +14,7 @@ build_packages="build-essential autoconf automake libtool pkg-config
 libevent-dev libyaml-dev libjansson-dev liblua5.4-dev librdkafka-dev
 libhiredis-dev libcurl4-openssl-dev libssl-dev libcmocka-dev
 libhttp-parser-dev libwslay-dev uthash-dev zlib1g-dev"
-test_packages="nodejs npm chromium curl procps openssl kcat maven openjdk-17-jre-headless"
+test_packages="nodejs npm chromium curl procps openssl redis-server kcat maven openjdk-17-jre-headless"
 
 missing_packages() {
     for package in "$@"; do

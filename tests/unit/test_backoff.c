@@ -57,6 +57,27 @@ static void no_failure_means_the_base(void **state)
         assert_int_equal(lg_backoff_ms(1500, 60000, 0), 1500);
 }
 
+static void jitter_spreads_from_zero_to_the_ceiling(void **state)
+{
+    int64_t low = INT64_MAX;
+    int64_t high = 0;
+
+    for (int i = 0; i < 2000; i++) {
+        int64_t delay = lg_backoff_jitter_ms(100, 10000, 20);
+
+        assert_true(delay >= 0 && delay <= 10000);
+        low = delay < low ? delay : low;
+        high = delay > high ? delay : high;
+    }
+    assert_true(low < 1000);
+    assert_true(high > 9000);
+
+    for (int i = 0; i < 200; i++) {
+        assert_true(lg_backoff_jitter_ms(100, 10000, 1) <= 100);
+        assert_true(lg_backoff_jitter_ms(100, 10000, 3) <= 400);
+    }
+}
+
 static void random_below_respects_its_bound(void **state)
 {
     int seen[4] = {0};
@@ -97,6 +118,7 @@ int main(void)
         cmocka_unit_test(cap_survives_huge_values),
         cmocka_unit_test(delays_stay_within_bounds_and_spread),
         cmocka_unit_test(no_failure_means_the_base),
+        cmocka_unit_test(jitter_spreads_from_zero_to_the_ceiling),
         cmocka_unit_test(random_below_respects_its_bound),
         cmocka_unit_test(random_between_includes_both_ends),
     };
