@@ -1,6 +1,6 @@
 #!/bin/sh
 # Install what livegate needs on Debian and is missing: build tools and libraries
-# always, test tools (Chromium, Node.js packages) with --test. Safe to run again:
+# always, test tools (Chromium, Node.js packages, Redis, Kafka's jars) with --test. Safe to run again:
 # installed packages are skipped, and apt keeps its downloads in its cache.
 #
 # Usage: scripts/setup.sh [--test]
@@ -58,4 +58,6 @@ fi
 if [ "$with_tests" = yes ]; then
     echo "setup: installing the test suite's Node.js packages (npm ci)"
     (cd "$top/tests" && npm ci --no-audit --no-fund --loglevel=error)
+    echo "setup: fetching Apache Kafka's jars for the test broker (Maven, cached after the first run)"
+    "$top/tests/kafka/broker.sh" fetch
 fi

@@ -1,4 +1,4 @@
-/* Partition discovery: a thread that asks the brokers how many partitions each topic has.
+/* Partition discovery: a thread that requests the partition count of each topic from the brokers.
  *
  * rd_kafka_metadata blocks until the brokers answer, so it runs here rather
  * than on the main thread; results are handed over under a mutex and
@@ -77,7 +77,7 @@ static void notify(kafka_discovery *discovery)
 {
     char byte = 1;
 
-    /* A full pipe already holds a wake-up, so EAGAIN loses nothing. */
+    /* A full pipe already contains a wake-up, so EAGAIN loses nothing. */
     while (write(discovery->notify_fd, &byte, 1) < 0 && errno == EINTR)
         continue;
 }

@@ -1,4 +1,4 @@
-/* Partition discovery: a thread that asks the brokers how many partitions each topic has. */
+/* Partition discovery: a thread that requests the partition count of each topic from the brokers. */
 #ifndef LG_KAFKA_DISCOVERY_H
 #define LG_KAFKA_DISCOVERY_H
 

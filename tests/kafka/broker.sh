@@ -7,6 +7,7 @@
 #                                            returns when it serves metadata
 #   tests/kafka/broker.sh stop DIR           stop the broker started in DIR
 #
+# Topics are created on first use with $LIVEGATE_KAFKA_PARTITIONS partitions (3).
 # The jars come from Maven Central through tests/kafka/pom.xml; Maven keeps its
 # downloads in ~/.m2 and the jars are copied to $LIVEGATE_KAFKA_JARS (default
 # ~/.cache/livegate/kafka-VERSION). DIR keeps the data, so a broker stopped and
@@ -17,6 +18,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 version=$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$here/pom.xml")
 jars=${LIVEGATE_KAFKA_JARS:-${XDG_CACHE_HOME:-$HOME/.cache}/livegate/kafka-$version}
 start_timeout=${LIVEGATE_KAFKA_START_TIMEOUT:-90}
+partitions=${LIVEGATE_KAFKA_PARTITIONS:-3}
 
 die() {
     echo "kafka broker: $*" >&2
@@ -56,7 +58,7 @@ transaction.state.log.min.isr=1
 share.coordinator.state.topic.replication.factor=1
 share.coordinator.state.topic.min.isr=1
 group.initial.rebalance.delay.ms=0
-num.partitions=1
+num.partitions=$partitions
 auto.create.topics.enable=true
 PROPERTIES
 }
@@ -73,7 +75,7 @@ format() {
         > "$dir/format.log" 2>&1 || die "formatting $dir failed: $(tail -n 5 "$dir/format.log")"
 }
 
-# Wait until the broker answers a metadata request with itself as a broker.
+# Wait until a metadata request lists this broker.
 wait_ready() {
     dir=$1
     port=$2

@@ -1,0 +1,276 @@
+// The kafka source against a real Apache Kafka broker (KRaft, one node, on loopback):
+// delivery over SSE and WebSocket in partition order, 100,000 records exactly once,
+// routing, warm start, resume, and a broker outage longer than the session timeout.
+
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+
+import WebSocket from 'ws';
+
+import { checkConfig } from '../lib/cli.mjs';
+import { produce, startKafka } from '../lib/kafka.mjs';
+import { startLivegate } from '../lib/livegate.mjs';
+import { openSse } from '../lib/sse.mjs';
+
+const SLOW = process.env.LIVEGATE_SANITIZERS === '1' ? 3 : 1;
+const WAIT_MS = 20000 * SLOW;
+
+async function until(check, what, timeoutMs = WAIT_MS) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+function metric(text, name, labels) {
+  const line = text.split('\n').find((l) => l.startsWith(`livegate_${name}{${labels}}`));
+  return line === undefined ? null : Number(line.split(' ').pop());
+}
+
+// Checks that the values of N for each key only grow, one by one from FIRST.
+function assertOrderedPerKey(messages, first = 0) {
+  const next = new Map();
+  for (const message of messages) {
+    const expected = next.get(message.key) ?? first;
+    assert.equal(message.data.n, expected, `key ${message.key}: ${JSON.stringify(messages.slice(0, 5))}`);
+    next.set(message.key, expected + 1);
+  }
+}
+
+describe('kafka source', () => {
+  let kafka;
+  let livegate;
+
+  const health = async () => {
+    const response = await fetch(`${livegate.adminUrl}/health`);
+    return { status: response.status, body: await response.json() };
+  };
+  const channelInfo = async (name) => (await fetch(`${livegate.adminUrl}/api/channels/${name}`)).json();
+
+  before(async () => {
+    kafka = await startKafka();
+
+    // Twenty records in partition 0 of "warm" before livegate starts.
+    const warm = [];
+    for (let n = 0; n < 20; n++)
+      warm.push(`w:{"n":${n}}`);
+    await produce(kafka.brokers, 'warm', warm, { partition: 0 });
+
+    const source = (name, extra) => `  - name: ${name}
+    type: kafka
+    brokers: ${kafka.brokers}
+    stats_interval: 500ms
+${extra}`;
+    livegate = await startLivegate({
+      config: `server:
+  listen: 127.0.0.1:0
+  admin:
+    listen: 127.0.0.1:0
+  limits:
+    client_queue: 64MiB
+sources:
+${source('orders', '    topics: [orders]\n    channel: orders\n    start: earliest\n')}
+${source('bulk', '    topics: [bulk]\n    channel: bulk\n    start: earliest\n')}
+${source('routed', '    topics: [routed]\n    channel: "routed.{key}"\n    channel_field: channel\n    type_header: type\n    start: earliest\n')}
+${source('warm', '    topics: [warm]\n    channel: warm\n    start: last\n    start_last: 5\n')}
+${source('outage', '    topics: [outage]\n    channel: outage\n    start: earliest\n    properties:\n      session.timeout.ms: "6000"\n      reconnect.backoff.max.ms: "1000"\n')}
+channels:
+  - match: "*"
+    history: {length: 2000}
+    overflow: disconnect
+sinks:
+  - type: sse
+  - type: websocket
+`,
+    });
+  });
+
+  after(async () => {
+    const result = livegate !== undefined ? await livegate.stop() : { code: 0 };
+    if (kafka !== undefined)
+      await kafka.remove();
+    assert.equal(result.code, 0, `livegate exited with ${result.code}; output:\n${livegate?.log()}`);
+  });
+
+  it('records reach SSE and WebSocket in partition order', async () => {
+    const sse = await openSse(`${livegate.publicUrl}/sse?channel=orders`);
+    await sse.waitFor(() => sse.named('subscribed').length === 1, WAIT_MS, 'subscribed');
+    const ws = new WebSocket(`${livegate.publicUrl.replace('http', 'ws')}/ws`);
+    const wsEvents = [];
+    let wsSubscribed = false;
+    ws.on('message', (raw) => {
+      const message = JSON.parse(raw.toString());
+      if (message.type === 'subscribed')
+        wsSubscribed = true;
+      else if (message.channel === 'orders' && message.data !== undefined)
+        wsEvents.push(message);
+    });
+    await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject); });
+    ws.send(JSON.stringify({ op: 'subscribe', channel: 'orders' }));
+    await until(() => wsSubscribed, 'the WebSocket subscription');
+
+    // Ten keys spread over the partitions, thirty records each.
+    const lines = [];
+    for (let n = 0; n < 30; n++) {
+      for (let k = 0; k < 10; k++)
+        lines.push(`K${k}:{"n":${n}}`);
+    }
+    await produce(kafka.brokers, 'orders', lines);
+
+    await sse.waitFor(() => sse.messages().length >= 300, WAIT_MS, '300 records over SSE');
+    await until(() => wsEvents.length >= 300, '300 records over WebSocket');
+    assert.equal(sse.messages().length, 300);
+    assert.equal(wsEvents.length, 300);
+    assertOrderedPerKey(sse.messages());
+    assertOrderedPerKey(wsEvents);
+    sse.close();
+    ws.close();
+  });
+
+  it('100,000 records arrive exactly once', async () => {
+    const total = 100000;
+    const sse = await openSse(`${livegate.publicUrl}/sse?channel=bulk`, { timeoutMs: WAIT_MS });
+    await sse.waitFor(() => sse.named('subscribed').length === 1, WAIT_MS, 'subscribed');
+
+    const lines = [];
+    for (let n = 0; n < total; n++)
+      lines.push(`b${n % 7}:{"n":${n}}`);
+    await produce(kafka.brokers, 'bulk', lines);
+
+    await sse.waitFor(() => sse.events.length >= total + 1, 120000 * SLOW, `${total} records`);
+    const seen = new Uint8Array(total);
+    let duplicates = 0;
+    for (const message of sse.messages()) {
+      if (seen[message.data.n] === 1)
+        duplicates++;
+      seen[message.data.n] = 1;
+    }
+    assert.equal(duplicates, 0);
+    assert.equal(seen.reduce((sum, v) => sum + v, 0), total);
+    assert.equal(sse.messages().length, total);
+    sse.close();
+  });
+
+  it('a field or the key template picks the channel, a header the type', async () => {
+    const sse = await openSse(`${livegate.publicUrl}/sse?channel=routed.X&channel=special`);
+    await sse.waitFor(() => sse.named('subscribed').length === 2, WAIT_MS, 'subscribed');
+    await produce(kafka.brokers, 'routed', ['X:{"n":1}', 'X:{"n":2,"channel":"special"}'],
+      { headers: ['type=trade'] });
+
+    await sse.waitFor(() => sse.messages().length === 2, WAIT_MS, 'two routed records');
+    const byChannel = Object.fromEntries(sse.messages().map((m) => [m.channel, m]));
+    assert.deepEqual(byChannel['routed.X'].data, { n: 1 });
+    assert.deepEqual(byChannel.special.data, { n: 2, channel: 'special' });
+    assert.equal(byChannel.special.sseEvent, 'trade');
+    assert.equal(byChannel['routed.X'].key, 'X');
+    sse.close();
+  });
+
+  it('start last reads back the last records of each partition', async () => {
+    await until(async () => (await channelInfo('warm')).history === 5, 'five warm records');
+    const info = await channelInfo('warm');
+    assert.equal(info.events_in, 5);
+
+    const sse = await openSse(`${livegate.publicUrl}/sse?channel=warm`);
+    await sse.waitFor(() => sse.messages().length === 1, WAIT_MS, 'the snapshot');
+    assert.deepEqual(sse.messages()[0].data, { n: 19 });
+    sse.close();
+  });
+
+  it('resume after 1,000 records delivers exactly those', async () => {
+    const first = await openSse(`${livegate.publicUrl}/sse?channel=orders`);
+    await first.waitFor(() => first.messages().length >= 1, WAIT_MS, 'the snapshot');
+    const lastId = first.events.filter((e) => e.id !== undefined && e.id !== '').pop().id;
+    first.close();
+
+    const lines = [];
+    for (let n = 0; n < 100; n++) {
+      for (let k = 0; k < 10; k++)
+        lines.push(`R${k}:{"n":${n}}`);
+    }
+    await produce(kafka.brokers, 'orders', lines);
+    await until(async () => (await channelInfo('orders')).events_in >= 1300, 'the 1,000 records in the channel');
+
+    const resumed = await openSse(`${livegate.publicUrl}/sse?channel=orders`, { headers: { 'Last-Event-ID': lastId } });
+    await resumed.waitFor(() => resumed.messages().length >= 1000, WAIT_MS, 'the missed records');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(resumed.named('reset').length, 0);
+    assert.equal(resumed.messages().length, 1000);
+    assertOrderedPerKey(resumed.messages());
+    assert.ok(resumed.messages().every((m) => m.key.startsWith('R')));
+    resumed.close();
+  });
+
+  it('a broker outage longer than the session timeout loses nothing', async () => {
+    const sse = await openSse(`${livegate.publicUrl}/sse?channel=outage`, { timeoutMs: WAIT_MS });
+    await sse.waitFor(() => sse.named('subscribed').length === 1, WAIT_MS, 'subscribed');
+    const before = [];
+    for (let n = 0; n < 50; n++)
+      before.push(`O${n % 5}:{"n":${Math.floor(n / 5)}}`);
+    await produce(kafka.brokers, 'outage', before);
+    await sse.waitFor(() => sse.messages().length === 50, WAIT_MS, 'the first 50');
+
+    await kafka.stop();
+    await until(async () => (await health()).status === 503, 'degraded health');
+    const { body } = await health();
+    assert.ok(body.failing.includes('outage'), JSON.stringify(body));
+    assert.match(body.sources.find((s) => s.name === 'outage').reason, /broker/i);
+
+    // Longer than session.timeout.ms (6 s).
+    await new Promise((resolve) => setTimeout(resolve, 8000));
+    await kafka.start();
+
+    const after = [];
+    for (let n = 50; n < 100; n++)
+      after.push(`O${n % 5}:{"n":${Math.floor(n / 5)}}`);
+    await produce(kafka.brokers, 'outage', after);
+    await sse.waitFor(() => sse.messages().length >= 100, WAIT_MS, 'the next 50');
+    await until(async () => (await health()).status === 200, 'healthy again');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    assert.equal(sse.messages().length, 100);
+    assertOrderedPerKey(sse.messages());
+
+    const lag = metric(await (await fetch(`${livegate.adminUrl}/metrics`)).text(), 'kafka_consumer_lag',
+      'source="outage",topic="outage",partition="0"');
+    assert.equal(lag, 0);
+    sse.close();
+  });
+});
+
+describe('kafka configuration', () => {
+  const source = (extra) => `sources:\n  - name: k\n    type: kafka\n    brokers: 127.0.0.1:9\n${extra}`;
+  const cases = [
+    ['empty topics', '    topics: []\n    channel: a\n', /topics is empty/],
+    ['bad topic name', '    topics: ["a b"]\n    channel: a\n', /invalid topic "a b": use letters, digits/],
+    ['no channel', '    topics: [t]\n', /neither channel nor channel_field is set/],
+    ['unknown placeholder', '    topics: [t]\n    channel: "a.{offset}"\n', /unknown placeholder \{offset\}/],
+    ['{key} without keys', '    topics: [t]\n    channel: "a.{key}"\n    use_key: false\n', /uses \{key\}, but use_key is false/],
+    ['last without count', '    topics: [t]\n    channel: a\n    start: last\n', /start_last is not set/],
+    ['unknown property', '    topics: [t]\n    channel: a\n    properties:\n      no.such.property: "1"\n',
+      /:8:7: librdkafka property 'no.such.property': No such configuration property/],
+    ['brokers in properties', '    topics: [t]\n    channel: a\n    properties:\n      bootstrap.servers: x:1\n',
+      /set the brokers with the brokers option/],
+    ['properties not a mapping', '    topics: [t]\n    channel: a\n    properties: [1]\n', /properties must be a mapping/],
+  ];
+  for (const [name, extra, message] of cases) {
+    it(`${name} is refused`, async () => {
+      const result = await checkConfig(source(extra));
+      assert.notEqual(result.code, 0, result.output);
+      assert.match(result.stderr, message);
+    });
+  }
+
+  it('a rejected secret property is not shown', async () => {
+    const result = await checkConfig(source('    topics: [t]\n    channel: a\n    properties:\n      sasl.oauthbearer.client.secret: "s3cr3t-value"\n'));
+    assert.notEqual(result.code, 0);
+    assert.match(result.stderr, /property 'sasl.oauthbearer.client.secret' \(value not shown\)/);
+    assert.doesNotMatch(result.stderr, /s3cr3t-value/);
+  });
+
+  it('a valid source passes -t', async () => {
+    const result = await checkConfig(source('    topics: [t, u]\n    channel: "a.{topic}.{key}"\n    start: last\n    start_last: 100\n    properties:\n      fetch.max.bytes: "1048576"\n'));
+    assert.equal(result.code, 0, result.output);
+  });
+});
