@@ -266,7 +266,7 @@ static json_t *lg_admin_channel_json(const lg_channel *channel)
         json_object_set_new(dropped, lg_drop_reason_name((lg_drop_reason)r),
                             json_integer((json_int_t)atomic_load_explicit(&channel->dropped[r], memory_order_relaxed)));
 
-    return json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:s?, s:s, s:s, s:o, s:I, s:I}", "name", channel->name, "rule",
+    return json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:s?, s:s, s:s, s:o, s:I, s:I, s:I}", "name", channel->name, "rule",
                      channel->rule->match, "subscribers", (json_int_t)channel->subscribers, "events_in",
                      (json_int_t)channel->events_in, "events_out",
                      (json_int_t)atomic_load_explicit(&channel->events_out, memory_order_relaxed), "history",
@@ -274,7 +274,8 @@ static json_t *lg_admin_channel_json(const lg_channel *channel)
                      (json_int_t)lg_snapshot_key_count(&channel->snapshot), "last_id", channel->last_id, "snapshot",
                      lg_snapshot_mode_name(channel->rule->snapshot), "overflow",
                      lg_overflow_policy_name(channel->rule->overflow), "dropped", dropped, "script_errors",
-                     (json_int_t)channel->script_errors, "script_dropped", (json_int_t)channel->script_dropped);
+                     (json_int_t)channel->script_errors, "script_dropped", (json_int_t)channel->script_dropped,
+                     "duplicates", (json_int_t)channel->duplicates);
 }
 
 static void lg_admin_list_channels(lg_http_request *req, void *arg)
@@ -293,8 +294,8 @@ static void lg_admin_list_channels(lg_http_request *req, void *arg)
 }
 
 /* GET /api/channels/NAME/events/ID: one event from the channel's history,
- * as its SSE envelope, so that another node can fetch the payload that an
- * id-only notification refers to. */
+ * found by its id or its origin, as its SSE envelope, so that another node
+ * can fetch the payload that an id-only notification refers to. */
 static void lg_admin_get_event(lg_http_request *req, lg_gateway *gateway, const char *name, const char *id)
 {
     lg_channel *channel = lg_hub_find_channel(gateway->hub, name);
@@ -306,10 +307,11 @@ static void lg_admin_get_event(lg_http_request *req, lg_gateway *gateway, const 
         lg_http_respond_error(req, 404, "channel '%s' not found: it has had no events or subscribers yet", name);
         return;
     }
-    if (lg_hub_parse_id(gateway->hub, id, &seq) == 0) {
-        lg_channel_expire(channel, lg_clock_monotonic_ms());
+    lg_channel_expire(channel, lg_clock_monotonic_ms());
+    if (lg_hub_parse_id(gateway->hub, id, &seq) == 0)
         event = lg_history_find(&channel->history, seq);
-    }
+    else
+        event = lg_history_find_origin(&channel->history, id);
     if (event == NULL) {
         lg_http_respond_error(req, 404, "event '%s' not found in the history of channel '%s': the id is unknown, "
                                         "from another run, or its event was evicted",

@@ -36,6 +36,7 @@ void lg_channel_free(lg_channel *channel)
         return;
     lg_history_clear(&channel->history);
     lg_snapshot_clear(&channel->snapshot);
+    lg_dedup_clear(&channel->dedup);
     free(channel->worker_subscribers);
     if (channel->own_rule != NULL) {
         free(channel->own_rule->match);

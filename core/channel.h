@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dedup.h"
 #include "event.h"
 #include "hashmap.h"
 #include "history.h"
@@ -42,6 +43,8 @@ typedef struct lg_channel {
     uint64_t events_in; /* channel thread only */
     uint64_t script_errors;  /* events on which the script failed */
     uint64_t script_dropped; /* events the script dropped by returning nil */
+    uint64_t duplicates;     /* events dropped because their origin was seen */
+    lg_dedup dedup;          /* origins of recent events, channel thread only */
     atomic_uint_fast64_t events_out;
     atomic_uint_fast64_t dropped[LG_DROP_REASON_COUNT];
 

@@ -36,6 +36,7 @@ static void lg_event_free(lg_event *event)
     for (int i = 0; i < LG_FORMAT_MAX; i++)
         free(event->encoded[i].data);
     free(event->id);
+    free(event->origin);
     free(event->key);
     free(event->type);
     free(event->data);

@@ -30,6 +30,7 @@ typedef struct lg_event {
     int64_t time_ms; /* milliseconds since the Unix epoch, as given by the source */
     int64_t received_ms; /* monotonic clock when the channel took the event, for history age */
 
+    char *origin; /* where a source read it, such as "kafka:TOPIC:PARTITION:OFFSET"; NULL for none */
     char *key;  /* NULL when the event has no key */
     char *type; /* NULL for a plain message */
 

@@ -4,6 +4,7 @@ libcore_la_SOURCES += \
 	core/backoff.c core/backoff.h \
 	core/admin.c core/admin.h \
 	core/channel.c core/channel.h \
+	core/dedup.c core/dedup.h \
 	core/gateway.c core/gateway.h \
 	core/glob.c core/glob.h \
 	core/hashmap.h \

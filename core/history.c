@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "alloc.h"
 #include "history.h"
@@ -119,6 +120,17 @@ lg_event *lg_history_find(const lg_history *history, uint64_t seq)
             low = middle + 1;
         else
             high = middle;
+    }
+    return NULL;
+}
+
+lg_event *lg_history_find_origin(const lg_history *history, const char *origin)
+{
+    for (size_t i = history->count; i > 0; i--) {
+        lg_event *event = lg_history_at(history, i - 1);
+
+        if (event->origin != NULL && strcmp(event->origin, origin) == 0)
+            return event;
     }
     return NULL;
 }

@@ -40,6 +40,10 @@ lg_event *lg_history_at(const lg_history *history, size_t index);
  * when the history does not hold it. */
 lg_event *lg_history_find(const lg_history *history, uint64_t seq);
 
+/* Return the newest event whose origin is ORIGIN, or NULL. Linear in the
+ * history's length. */
+lg_event *lg_history_find_origin(const lg_history *history, const char *origin);
+
 /* Collect the events with a sequence number above SEQ, oldest first, into a
  * new array of new references (*OUT, *COUNT; free the array and unref the
  * events). Returns 0 when the result is complete, or -1 when events after

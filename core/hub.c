@@ -303,6 +303,14 @@ static int lg_hub_publish_one(lg_hub *hub, const char *name, lg_event *event, un
     }
     result->channel = channel;
 
+    /* An event seen before, through another source, is dropped quietly. */
+    if (event->origin != NULL && lg_dedup_seen(&channel->dedup, event->origin, (size_t)channel->rule->dedup_window)) {
+        channel->duplicates++;
+        result->duplicate = 1;
+        lg_event_unref(event);
+        return 0;
+    }
+
     /* The id comes first, so that a script sees it and its errors name it. */
     lg_hub_number(hub, event, ++hub->last_seq);
     script = lg_hub_script(hub, channel);

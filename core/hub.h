@@ -98,6 +98,7 @@ typedef struct lg_publish_result {
     lg_channel *channel;
     size_t count;        /* events that entered the channel: 0 when its script dropped the event */
     const char *last_id; /* id of the last of them, owned by the channel; NULL when COUNT is 0 */
+    int duplicate;       /* 1: dropped because the channel saw the event's origin before */
 } lg_publish_result;
 
 /* Publish EVENT (the hub takes over the caller's reference) into channel

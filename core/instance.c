@@ -149,6 +149,8 @@ int lg_instance_publish(lg_instance *instance, const lg_publish *publish, lg_err
         return -1;
 
     event = lg_event_new(publish->key, publish->type, publish->data, publish->data_len, publish->time_ms);
+    if (publish->origin != NULL)
+        event->origin = lg_strdup(publish->origin);
     return lg_hub_publish(instance->gateway->hub, publish->channel, event, &result, &status, err);
 }
 

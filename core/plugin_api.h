@@ -25,7 +25,7 @@
 
 /* Raised whenever a struct or function below changes incompatibly. A plugin
  * built against another version is rejected at load time. */
-#define LG_PLUGIN_ABI_VERSION 2
+#define LG_PLUGIN_ABI_VERSION 3
 
 /* The one symbol every plugin exports: a const lg_plugin named this way. */
 #define LG_PLUGIN_SYMBOL "livegate_plugin"
@@ -108,6 +108,11 @@ typedef struct lg_publish {
     const void *data;
     size_t data_len;
     int64_t time_ms; /* 0: now */
+    /* Where the source read the event, the same on every node, such as
+     * "kafka:orders:0:1234"; may be NULL. The channel drops an event whose
+     * origin it saw among its last dedup_window events, so one that arrives
+     * twice (through Kafka and through Redis) reaches clients once. */
+    const char *origin;
 } lg_publish;
 
 /* Publish one event from a source into its channel (main thread). Channel

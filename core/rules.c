@@ -94,6 +94,17 @@ const lg_option lg_rule_options[] = {
      .choices = lg_on_error_names,
      .description = "What happens to an event when the script fails on it (an error, the instruction budget "
                     "or the memory limit), and to every event once the script is disabled."},
+    {.name = "dedup_window",
+     .type = LG_OPT_INT,
+     .offset = offsetof(lg_rule, dedup_window),
+     .default_value = "1000",
+     .min = 0,
+     .max = 10000000,
+     .description = "Origins of recent events remembered per channel (a source's position of the event, "
+                    "such as a Kafka record's topic, partition and offset). An event whose origin is among "
+                    "them is dropped, so one that arrives twice, through Kafka and through Redis, reaches "
+                    "clients once. Events without an origin, such as those published through the admin API, "
+                    "are never dropped; 0 turns this off."},
     {0},
 };
 

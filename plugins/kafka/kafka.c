@@ -135,6 +135,7 @@ static void publish_record(kafka_state *state, rd_kafka_message_t *message)
 {
     const kafka_config *config = state->config;
     char *key = NULL;
+    char *origin;
     lg_buf type = LG_BUF_INIT;
     rd_kafka_timestamp_type_t time_type;
     kafka_record_view record;
@@ -170,6 +171,8 @@ static void publish_record(kafka_state *state, rd_kafka_message_t *message)
     };
     if (event.time_ms < 0)
         event.time_ms = 0;
+    origin = lg_sprintf("kafka:%s:%d:%lld", record.topic, (int)record.partition, (long long)message->offset);
+    event.origin = origin;
 
     if (lg_instance_publish(state->instance, &event, &err) < 0) {
         count(state, "kafka_publish_errors", "Records the core rejected, for example a channel no rule allows");
@@ -180,6 +183,7 @@ static void publish_record(kafka_state *state, rd_kafka_message_t *message)
         count(state, "kafka_records", "Records published into channels");
     }
     lg_buf_free(&type);
+    free(origin);
     free(key);
 }
 

@@ -1,4 +1,4 @@
-# unit.mk: cmocka tests of the channel core, the outbound queue, the SSE encoding, the pacer, Lua and retry delays, included by Makefile.am.
+# unit.mk: cmocka tests of the channel core, the outbound queue, the SSE encoding, the pacer, Lua, retry delays and dedup windows, included by Makefile.am.
 check_PROGRAMS += tests/unit/test_channel tests/unit/test_outqueue tests/unit/test_sse
 TESTS += tests/unit/test_channel tests/unit/test_outqueue tests/unit/test_sse
 
@@ -32,3 +32,9 @@ TESTS += tests/unit/test_backoff
 tests_unit_test_backoff_SOURCES = tests/unit/test_backoff.c
 tests_unit_test_backoff_CFLAGS = $(UNIT_TEST_CFLAGS_COMMON)
 tests_unit_test_backoff_LDADD = $(UNIT_TEST_LIBS_COMMON)
+
+check_PROGRAMS += tests/unit/test_dedup
+TESTS += tests/unit/test_dedup
+tests_unit_test_dedup_SOURCES = tests/unit/test_dedup.c
+tests_unit_test_dedup_CFLAGS = $(UNIT_TEST_CFLAGS_COMMON)
+tests_unit_test_dedup_LDADD = $(UNIT_TEST_LIBS_COMMON)
