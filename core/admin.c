@@ -15,6 +15,7 @@
 #include "log.h"
 #include "lua_script.h"
 #include "names.h"
+#include "publish_via.h"
 #include "source_hooks.h"
 #include "stats.h"
 
@@ -413,6 +414,10 @@ static void lg_admin_publish(lg_http_request *req, lg_gateway *gateway, const ch
     }
 
     event = lg_event_new(key, type, body, body_len, 0);
+    if (rule->publish_via != NULL) {
+        lg_publish_via(req, gateway, rule, name, event);
+        goto done;
+    }
     if (lg_source_hooks_publish(gateway, name, event, &result, &status, &err) < 0) {
         lg_http_respond_error(req, status, "%s", err.message);
         goto done;

@@ -16,6 +16,7 @@
 #include "gateway.h"
 #include "log.h"
 #include "lua_script.h"
+#include "publish_via.h"
 #include "rule_scripts.h"
 #include "source_hooks.h"
 
@@ -171,6 +172,8 @@ lg_gateway *lg_gateway_new(lg_settings *settings, const char *plugin_dir, lg_err
     if (lg_gateway_create_instances(gateway, err) < 0)
         goto fail;
     if (lg_gateway_load_scripts(gateway, settings, &gateway->scripts, err) < 0)
+        goto fail;
+    if (lg_publish_via_check(gateway, settings, err) < 0)
         goto fail;
 
     if (gateway->web_root != NULL)

@@ -23,6 +23,7 @@ libcore_la_SOURCES += \
 	core/random.c core/random.h \
 	core/plugin.c core/plugin.h \
 	core/plugin_exports.c \
+	core/publish_via.c core/publish_via.h \
 	core/reload.c \
 	core/rule_scripts.c core/rule_scripts.h \
 	core/script_tests.c core/script_tests.h \

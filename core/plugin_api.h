@@ -44,6 +44,9 @@ typedef enum lg_health {
 /* One configured source or sink: a plugin plus its parsed options. */
 typedef struct lg_instance lg_instance;
 
+/* How a source reports the end of a produce call (see lg_plugin.produce). */
+typedef void (*lg_produce_done)(void *arg, const char *error, const char *origin);
+
 typedef struct lg_plugin {
     uint32_t abi_version; /* LG_PLUGIN_ABI_VERSION */
     const char *name;     /* must equal the file name without ".so" and the config's type: */
@@ -83,6 +86,16 @@ typedef struct lg_plugin {
      * (after the channel's script). A source that forwards notifications
      * of published events upstream does it here. May be NULL. */
     void (*published)(lg_instance *instance, const lg_event *event);
+
+    /* Sources, main thread: write EVENT, published through the admin API
+     * into CHANNEL, upstream (for example into a Kafka topic), for a channel
+     * rule whose publish_via names this source. The source reads it back
+     * into CHANNEL like any other record. Call DONE with ARG exactly once,
+     * later, on the main thread: with ERROR NULL and the event's ORIGIN once
+     * upstream acknowledged it, or with ERROR saying why it was not written.
+     * Returns 0, or -1 with ERR set (DONE is then never called). May be NULL. */
+    int (*produce)(lg_instance *instance, const char *channel, const lg_event *event, lg_produce_done done,
+                   void *arg, lg_error *err);
 } lg_plugin;
 
 /* Instance services. Unless stated otherwise, call them on the main thread. */

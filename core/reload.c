@@ -10,6 +10,7 @@
 #include "gateway.h"
 #include "log.h"
 #include "lua_script.h"
+#include "publish_via.h"
 #include "rule_scripts.h"
 
 /* What the workers may still read until they pass a barrier. */
@@ -86,6 +87,10 @@ int lg_gateway_reload(lg_gateway *gateway, json_t **warnings, lg_error *err)
     settings = lg_settings_load(gateway->settings->embedded ? NULL : gateway->settings->path, err);
     if (settings == NULL)
         return -1;
+    if (lg_publish_via_check(gateway, settings, err) < 0) {
+        lg_settings_free(settings);
+        return -1;
+    }
     if (lg_gateway_load_scripts(gateway, settings, &scripts, err) < 0) {
         lg_settings_free(settings);
         return -1;

@@ -94,6 +94,12 @@ const lg_option lg_rule_options[] = {
      .choices = lg_on_error_names,
      .description = "What happens to an event when the script fails on it (an error, the instruction budget "
                     "or the memory limit), and to every event once the script is disabled."},
+    {.name = "publish_via",
+     .type = LG_OPT_STRING,
+     .offset = offsetof(lg_rule, publish_via),
+     .description = "Name of a source (kafka) that events published through the admin API are written "
+                    "through: the API answers 201 only once the source's upstream acknowledged the event, 503 "
+                    "when it could not, and the event enters the channel when the source reads it back."},
     {.name = "dedup_window",
      .type = LG_OPT_INT,
      .offset = offsetof(lg_rule, dedup_window),

@@ -44,6 +44,7 @@ typedef struct lg_rule {
     const struct lg_conf_node *lua_config; /* any YAML value given to the script as livegate.config */
     int on_error; /* lg_on_error */
     int64_t dedup_window; /* origins remembered to drop repeated events; 0 remembers none */
+    char *publish_via;    /* source that admin-published events are written through, NULL for none */
 } lg_rule;
 
 /* The rules of one configuration, swapped as a whole on reload. */

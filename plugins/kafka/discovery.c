@@ -52,6 +52,8 @@ static void request_topic(rd_kafka_t *kafka, const char *topic, kafka_topic_foun
     } else if (metadata->topic_cnt != 1 || metadata->topics[0].err != RD_KAFKA_RESP_ERR_NO_ERROR) {
         snprintf(result->error, sizeof(result->error), "%s",
                  metadata->topic_cnt == 1 ? rd_kafka_err2str(metadata->topics[0].err) : "no metadata for the topic");
+        result->missing = metadata->topic_cnt == 1 &&
+                          metadata->topics[0].err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
     } else {
         result->partitions = metadata->topics[0].partition_cnt;
     }

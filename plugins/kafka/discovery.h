@@ -14,6 +14,7 @@ typedef struct kafka_discovery kafka_discovery;
 /* What the thread last found for one topic. */
 typedef struct kafka_topic_found {
     int partitions;  /* -1 until a metadata request succeeded */
+    int missing;     /* 1 when the brokers said the topic does not exist */
     char error[256]; /* why the last request failed, "" after a success */
 } kafka_topic_found;
 

@@ -18,6 +18,8 @@
 #include <librdkafka/rdkafka.h>
 
 #include "discovery.h"
+#include "producer.h"
+#include "properties.h"
 #include "plugin_api.h"
 #include "route.h"
 #include "consumer_stats.h"
@@ -39,11 +41,18 @@ typedef struct kafka_config {
     int64_t metadata_refresh_ms;
     int64_t stats_interval_ms;
     int64_t max_batch;
+    char *produce_topic;
+    int64_t produce_timeout_ms;
 } kafka_config;
+
+/* The record header that names the channel of an event written by produce,
+ * so that it comes back into the channel it was published to. */
+#define CHANNEL_HEADER "livegate-channel"
 
 typedef struct topic_state {
     int assigned; /* partitions 0 .. ASSIGNED-1 are being read */
     int partitions_known;
+    int created_later; /* the topic did not exist when reading started */
 } topic_state;
 
 typedef struct kafka_state {
@@ -59,6 +68,9 @@ typedef struct kafka_state {
     struct event *discovery_event;
     struct event *more_event; /* continues a drain cut short by max_batch */
     kafka_discovery *discovery;
+
+    rd_kafka_conf_t *producer_conf; /* until the first produce call creates the producer */
+    kafka_producer *producer;
 
     topic_state *topics;
     kafka_topic_found *found;
@@ -115,16 +127,16 @@ static void update_health(kafka_state *state)
 
 /* Records */
 
-static const char *header_type(kafka_state *state, rd_kafka_message_t *message, lg_buf *out)
+/* Copy the last value of header NAME of MESSAGE into OUT; return it, or NULL without one. */
+static const char *header_value(rd_kafka_message_t *message, const char *name, lg_buf *out)
 {
     rd_kafka_headers_t *headers = NULL;
     const void *value;
     size_t len;
 
-    if (state->config->type_header == NULL || rd_kafka_message_headers(message, &headers) != RD_KAFKA_RESP_ERR_NO_ERROR)
+    if (name == NULL || rd_kafka_message_headers(message, &headers) != RD_KAFKA_RESP_ERR_NO_ERROR)
         return NULL;
-    if (rd_kafka_header_get_last(headers, state->config->type_header, &value, &len) != RD_KAFKA_RESP_ERR_NO_ERROR ||
-        value == NULL)
+    if (rd_kafka_header_get_last(headers, name, &value, &len) != RD_KAFKA_RESP_ERR_NO_ERROR || value == NULL)
         return NULL;
     lg_buf_reset(out);
     lg_buf_append(out, value, len);
@@ -153,7 +165,9 @@ static void publish_record(kafka_state *state, rd_kafka_message_t *message)
     };
 
     lg_error_clear(&err);
-    if (kafka_route_channel(config->channel, config->channel_field, &record, &state->channel, &err) < 0) {
+    if (header_value(message, CHANNEL_HEADER, &state->channel) != NULL) {
+        /* Written by produce: back into the channel it was published to. */
+    } else if (kafka_route_channel(config->channel, config->channel_field, &record, &state->channel, &err) < 0) {
         count(state, "kafka_route_errors", "Records without a channel to go to");
         LG_LOG_WARN(lg_instance_scope(state->instance), "record %s/%d@%lld skipped: %s", record.topic,
                     (int)record.partition, (long long)message->offset, err.message);
@@ -164,7 +178,7 @@ static void publish_record(kafka_state *state, rd_kafka_message_t *message)
     event = (lg_publish){
         .channel = state->channel.data,
         .key = key,
-        .type = header_type(state, message, &type),
+        .type = header_value(message, config->type_header, &type),
         .data = record.value,
         .data_len = record.value_len,
         .time_ms = rd_kafka_message_timestamp(message, &time_type),
@@ -250,9 +264,11 @@ static void on_error(rd_kafka_t *kafka, int code, const char *reason, void *opaq
     LG_LOG_WARN(lg_instance_scope(state->instance), "%s: %s", rd_kafka_err2name(err), reason);
     if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN || err == RD_KAFKA_RESP_ERR__TRANSPORT ||
         err == RD_KAFKA_RESP_ERR__RESOLVE || err == RD_KAFKA_RESP_ERR__AUTHENTICATION) {
-        free(state->broker_problem);
-        state->broker_problem = lg_sprintf("brokers unreachable: %s", reason);
-        update_health(state);
+        /* The first error names the outage until the brokers are back. */
+        if (state->broker_problem == NULL) {
+            state->broker_problem = lg_sprintf("brokers unreachable: %s", reason);
+            update_health(state);
+        }
     }
     if (err == RD_KAFKA_RESP_ERR__FATAL) {
         char fatal[512];
@@ -323,13 +339,15 @@ static int64_t start_offset(const kafka_config *config)
 }
 
 /* Start reading partitions FIRST .. COUNT-1 of topic I. Partitions found at
- * start begin at the configured position; partitions added to a topic later
- * begin at their first record, so none of their records is missed. */
+ * start begin at the configured position. Partitions added later, and those
+ * of a topic created after the start, begin at their first record, so none
+ * of their records is missed. */
 static void assign_partitions(kafka_state *state, size_t i, int count)
 {
     const char *topic = state->config->topics.items[i];
     int first = state->topics[i].assigned;
-    int64_t offset = state->topics[i].partitions_known ? RD_KAFKA_OFFSET_BEGINNING : start_offset(state->config);
+    int from_first = state->topics[i].partitions_known || state->topics[i].created_later;
+    int64_t offset = from_first ? RD_KAFKA_OFFSET_BEGINNING : start_offset(state->config);
     rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(count - first);
     rd_kafka_error_t *error;
 
@@ -343,7 +361,7 @@ static void assign_partitions(kafka_state *state, size_t i, int count)
         rd_kafka_error_destroy(error);
     } else {
         LG_LOG_INFO(lg_instance_scope(state->instance), "reading partitions %d to %d of topic %s from %s", first,
-                    count - 1, topic, state->topics[i].partitions_known ? "their first record" :
+                    count - 1, topic, from_first ? "their first record" :
                     start_names[state->config->start]);
         state->topics[i].assigned = count;
         state->topics[i].partitions_known = 1;
@@ -358,6 +376,8 @@ static void on_discovery(evutil_socket_t fd, short what, void *arg)
     drain_pipe(fd);
     kafka_discovery_take(state->discovery, state->found);
     for (size_t i = 0; i < state->config->topics.count; i++) {
+        if (state->found[i].missing && !state->topics[i].partitions_known)
+            state->topics[i].created_later = 1;
         if (state->found[i].partitions > state->topics[i].assigned)
             assign_partitions(state, i, state->found[i].partitions);
     }
@@ -365,57 +385,6 @@ static void on_discovery(evutil_socket_t fd, short what, void *arg)
 }
 
 /* Configuration */
-
-static int property_is_secret(const char *name)
-{
-    return strstr(name, "password") != NULL || strstr(name, "secret") != NULL || strstr(name, "key") != NULL ||
-           strstr(name, "jaas") != NULL || strstr(name, "token") != NULL;
-}
-
-static int set_property(rd_kafka_conf_t *conf, const char *name, const char *value, lg_error *err)
-{
-    char reason[512];
-
-    if (rd_kafka_conf_set(conf, name, value, reason, sizeof(reason)) == RD_KAFKA_CONF_OK)
-        return 0;
-    if (property_is_secret(name))
-        return lg_error_set(err, "librdkafka rejected the value of property '%s' (value not shown)", name);
-    return lg_error_set(err, "librdkafka property '%s': %s", name, reason);
-}
-
-/* Apply the user's pass-through properties. */
-static int apply_properties(rd_kafka_conf_t *conf, const lg_conf_node *node, lg_error *err)
-{
-    if (node == NULL)
-        return 0;
-    if (node->kind != LG_CONF_MAP)
-        return lg_error_set(err, "%s:%u:%u: properties must be a mapping of librdkafka property names to values",
-                            node->file, node->line, node->column);
-
-    for (size_t i = 0; i < node->count; i++) {
-        const lg_conf_pair *pair = &node->pairs[i];
-        const lg_conf_node *value = pair->value;
-
-        if (strcmp(pair->key, "bootstrap.servers") == 0 || strcmp(pair->key, "metadata.broker.list") == 0)
-            return lg_error_set(err, "%s:%u:%u: set the brokers with the brokers option, not properties.%s",
-                                node->file, pair->line, pair->column, pair->key);
-        if (value->kind != LG_CONF_SCALAR || value->value == NULL)
-            return lg_error_set(err, "%s:%u:%u: properties.%s must be a single value", node->file, pair->line,
-                                pair->column, pair->key);
-        if (set_property(conf, pair->key, value->value, err) < 0)
-            return lg_error_prefix(err, "%s:%u:%u", node->file, pair->line, pair->column);
-    }
-    return 0;
-}
-
-/* Set a property unless the user's properties set it. */
-static int set_default(rd_kafka_conf_t *conf, const lg_conf_node *user, const char *name, const char *value,
-                       lg_error *err)
-{
-    if (user != NULL && user->kind == LG_CONF_MAP && lg_conf_map_get(user, name, NULL) != NULL)
-        return 0;
-    return set_property(conf, name, value, err);
-}
 
 static rd_kafka_conf_t *build_conf(lg_instance *instance, const kafka_config *config, lg_error *err)
 {
@@ -425,26 +394,26 @@ static rd_kafka_conf_t *build_conf(lg_instance *instance, const kafka_config *co
     int rc;
 
     snprintf(stats, sizeof(stats), "%lld", (long long)config->stats_interval_ms);
-    rc = apply_properties(conf, config->properties, err);
+    rc = kafka_apply_properties(conf, config->properties, err);
     if (rc == 0)
-        rc = set_property(conf, "bootstrap.servers", config->brokers, err);
+        rc = kafka_set_property(conf, "bootstrap.servers", config->brokers, err);
     if (rc == 0)
-        rc = set_property(conf, "statistics.interval.ms", stats, err);
+        rc = kafka_set_property(conf, "statistics.interval.ms", stats, err);
     if (rc == 0)
-        rc = set_property(conf, "log.queue", "true", err);
+        rc = kafka_set_property(conf, "log.queue", "true", err);
     /* Partitions are assigned by hand, so the group id is never sent to the brokers. */
     if (rc == 0)
-        rc = set_default(conf, config->properties, "group.id", client_id, err);
+        rc = kafka_set_default(conf, config->properties, "group.id", client_id, err);
     if (rc == 0)
-        rc = set_default(conf, config->properties, "client.id", client_id, err);
+        rc = kafka_set_default(conf, config->properties, "client.id", client_id, err);
     if (rc == 0)
-        rc = set_property(conf, "enable.auto.commit", "false", err);
+        rc = kafka_set_property(conf, "enable.auto.commit", "false", err);
     if (rc == 0)
-        rc = set_property(conf, "enable.auto.offset.store", "false", err);
+        rc = kafka_set_property(conf, "enable.auto.offset.store", "false", err);
     if (rc == 0)
-        rc = set_default(conf, config->properties, "auto.offset.reset", "earliest", err);
+        rc = kafka_set_default(conf, config->properties, "auto.offset.reset", "earliest", err);
     if (rc == 0)
-        rc = set_default(conf, config->properties, "log.connection.close", "false", err);
+        rc = kafka_set_default(conf, config->properties, "log.connection.close", "false", err);
     free(client_id);
 
     if (rc < 0) {
@@ -483,6 +452,8 @@ static int check_config(const kafka_config *config, lg_error *err)
         return lg_error_prefix(err, "invalid channel \"%s\"", config->channel);
     if (kafka_route_uses_key(config->channel) && !config->use_key)
         return lg_error_set(err, "channel \"%s\" uses {key}, but use_key is false", config->channel);
+    if (config->produce_topic != NULL && check_topic(config->produce_topic, err) < 0)
+        return lg_error_prefix(err, "produce_topic");
     if (config->start == START_LAST && config->start_last <= 0)
         return lg_error_set(err, "start is last, but start_last is not set: set how many records per partition "
                             "to read back, such as 1000");
@@ -495,6 +466,8 @@ static void kafka_state_free(kafka_state *state)
 {
     if (state->conf != NULL)
         rd_kafka_conf_destroy(state->conf);
+    if (state->producer_conf != NULL)
+        rd_kafka_conf_destroy(state->producer_conf);
     free(state->topics);
     free(state->found);
     free(state->broker_problem);
@@ -507,6 +480,7 @@ static int kafka_init(lg_instance *instance, void *config_ptr, lg_error *err)
 {
     const kafka_config *config = config_ptr;
     kafka_state *state;
+    char *client_id;
 
     if (check_config(config, err) < 0)
         return -1;
@@ -529,8 +503,37 @@ static int kafka_init(lg_instance *instance, void *config_ptr, lg_error *err)
         return -1;
     }
     rd_kafka_conf_set_opaque(state->conf, state);
+
+    /* Built now, while the properties in the config file are at hand. */
+    client_id = lg_sprintf("livegate-%s", lg_instance_name(instance));
+    state->producer_conf = kafka_producer_conf(config->brokers, config->properties, client_id,
+                                               config->produce_timeout_ms, err);
+    free(client_id);
+    if (state->producer_conf == NULL) {
+        kafka_state_free(state);
+        return lg_error_prefix(err, "producer");
+    }
     lg_instance_set_data(instance, state);
     return 0;
+}
+
+static int kafka_produce(lg_instance *instance, const char *channel, const lg_event *event, lg_produce_done done,
+                         void *arg, lg_error *err)
+{
+    kafka_state *state = lg_instance_data(instance);
+    const kafka_config *config = state->config;
+    const char *topic = config->produce_topic != NULL ? config->produce_topic : config->topics.items[0];
+
+    if (state->producer == NULL) {
+        rd_kafka_conf_t *conf = state->producer_conf;
+
+        state->producer_conf = NULL;
+        state->producer = kafka_producer_new(conf, topic, config->type_header, lg_instance_base(instance),
+                                             lg_instance_scope(instance), err);
+        if (state->producer == NULL)
+            return -1;
+    }
+    return kafka_producer_send(state->producer, channel, event, done, arg, err);
 }
 
 static int open_pipe(int fds[2], const char *what, lg_error *err)
@@ -618,6 +621,8 @@ static void kafka_stop(lg_instance *instance)
 
     kafka_discovery_stop(state->discovery);
     state->discovery = NULL;
+    kafka_producer_free(state->producer);
+    state->producer = NULL;
     rd_kafka_queue_io_event_enable(state->queue, -1, NULL, 0);
     rd_kafka_consumer_close(state->kafka);
     rd_kafka_queue_destroy(state->queue);
@@ -719,6 +724,25 @@ static const lg_option kafka_options[] = {
                        "shown in messages.",
     },
     {
+        .name = "produce_topic",
+        .type = LG_OPT_STRING,
+        .offset = LG_OPT_FIELD(kafka_config, produce_topic),
+        .description = "Topic that events published through the admin API into a channel whose rule has "
+                       "publish_via naming this source are written to (the first of topics when unset). Each "
+                       "record carries the event's key, its channel in the header livegate-channel (which "
+                       "brings it back into that channel) and its type in type_header.",
+    },
+    {
+        .name = "produce_timeout",
+        .type = LG_OPT_DURATION,
+        .offset = LG_OPT_FIELD(kafka_config, produce_timeout_ms),
+        .default_value = "5s",
+        .min = 100,
+        .max = 300000,
+        .description = "Longest wait for Kafka to acknowledge an event written for the admin API (acks from "
+                       "every in-sync replica); after it the API answers 503.",
+    },
+    {
         .name = "metadata_refresh",
         .type = LG_OPT_DURATION,
         .offset = LG_OPT_FIELD(kafka_config, metadata_refresh_ms),
@@ -761,4 +785,5 @@ const lg_plugin livegate_plugin = {
     .start = kafka_start,
     .stop = kafka_stop,
     .destroy = kafka_destroy,
+    .produce = kafka_produce,
 };

@@ -3,6 +3,8 @@ pkglib_LTLIBRARIES += plugins/kafka/kafka.la
 plugins_kafka_kafka_la_SOURCES = \
 	plugins/kafka/kafka.c \
 	plugins/kafka/discovery.c plugins/kafka/discovery.h \
+	plugins/kafka/producer.c plugins/kafka/producer.h \
+	plugins/kafka/properties.c plugins/kafka/properties.h \
 	plugins/kafka/route.c plugins/kafka/route.h \
 	plugins/kafka/consumer_stats.c plugins/kafka/consumer_stats.h
 plugins_kafka_kafka_la_CFLAGS = $(AM_CFLAGS) $(RDKAFKA_CFLAGS)

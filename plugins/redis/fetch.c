@@ -103,7 +103,7 @@ static void job_succeeded(redis_fetch_job *job, const char *data, size_t len)
         return;
     }
     if (member_name == NULL) {
-        redis_source_publish(job->source, job->channel, NULL, job->type, data, len);
+        redis_source_publish(job->source, job->channel, NULL, job->type, job->id, data, len);
         redis_source_count(job->source, REDIS_COUNT_FETCHES, 1);
         job_free(job);
         return;
@@ -120,7 +120,7 @@ static void job_succeeded(redis_fetch_job *job, const char *data, size_t len)
         return;
     }
     text = json_dumps(member, JSON_ENCODE_ANY | JSON_COMPACT);
-    redis_source_publish(job->source, job->channel, NULL, job->type, text, strlen(text));
+    redis_source_publish(job->source, job->channel, NULL, job->type, job->id, text, strlen(text));
     redis_source_count(job->source, REDIS_COUNT_FETCHES, 1);
     free(text);
     json_decref(root);

@@ -9,6 +9,7 @@ import WebSocket from 'ws';
 
 import { checkConfig } from '../lib/cli.mjs';
 import { produce, startKafka } from '../lib/kafka.mjs';
+import { RedisClient, startRedis } from '../lib/redis.mjs';
 import { startLivegate } from '../lib/livegate.mjs';
 import { openSse } from '../lib/sse.mjs';
 
@@ -239,6 +240,131 @@ sinks:
   });
 });
 
+describe('publishing through kafka with redis notifications', () => {
+  let kafka;
+  let redis;
+  let client;
+  let nodeA;
+  let nodeB;
+
+  // Returns counter NAME of SOURCE on the node with admin URL ADMIN, 0 when not counted yet.
+  const counter = async (admin, name, source) =>
+    metric(await (await fetch(`${admin}/metrics`)).text(), name, `source="${source}"`) ?? 0;
+  const channelInfo = async (admin, name) => (await fetch(`${admin}/api/channels/${name}`)).json();
+  const post = (data) => fetch(`${nodeA.adminUrl}/api/channels/dual.x/events?key=k1&type=order`,
+    { method: 'POST', body: JSON.stringify(data) });
+
+  const nodeConfig = (redisSource) => `server:
+  listen: 127.0.0.1:0
+  admin:
+    listen: 127.0.0.1:0
+sources:
+  - name: events
+    type: kafka
+    brokers: ${kafka.brokers}
+    topics: [dual]
+    channel: dual.unrouted
+    type_header: type
+    start: earliest
+    produce_timeout: ${2000 * SLOW}ms
+    stats_interval: 500ms
+    properties:
+      reconnect.backoff.max.ms: "1000"
+  - name: bus
+    type: redis
+    address: ${redis.address}
+${redisSource}
+channels:
+  - match: "dual.*"
+    publish: true
+    publish_via: events
+    history: {length: 100}
+sinks:
+  - type: sse
+`;
+
+  before(async () => {
+    kafka = await startKafka();
+    redis = await startRedis();
+    client = await RedisClient.connect(redis.port);
+    nodeA = await startLivegate({
+      config: nodeConfig(`    notify:
+      - match: "dual.*"
+        redis_channel: "livegate.{channel}"`),
+    });
+    nodeB = await startLivegate({
+      config: nodeConfig(`    subscriptions:
+      - redis_pattern: "livegate.dual.*"
+        channel: "dual.{1}"
+        fetch:
+          from: http
+          url: "${nodeA.adminUrl}/api/channels/{channel}/events/{id}"
+          extract: data
+          attempts: 50
+          retry_delay: 100ms`),
+    });
+  });
+
+  after(async () => {
+    const results = [await nodeA?.stop(), await nodeB?.stop()];
+    client?.close();
+    await redis?.stop();
+    await kafka?.remove();
+    for (const [i, result] of results.entries())
+      assert.equal(result?.code, 0, `node ${'AB'[i]} exited with ${result?.code}`);
+  });
+
+  it('201 comes after the broker acknowledges; node B delivers once', async () => {
+    const onA = await openSse(`${nodeA.publicUrl}/sse?channel=dual.x`);
+    const onB = await openSse(`${nodeB.publicUrl}/sse?channel=dual.x`);
+    await onB.waitFor(() => onB.named('subscribed').length === 1, WAIT_MS, 'subscribed on B');
+    await until(async () => (await client.command('PUBSUB', 'NUMSUB', 'livegate.dual.x'))[1] === 1,
+      'node B to SUBSCRIBE livegate.dual.x');
+
+    const response = await post({ qty: 1 });
+    assert.equal(response.status, 201);
+    const body = await response.json();
+    assert.match(body.origin, /^kafka:dual:\d+:\d+$/);
+    assert.equal(body.via, 'events');
+
+    await onA.waitFor(() => onA.messages().length === 1, WAIT_MS, 'the event on A');
+    await onB.waitFor(() => onB.messages().length === 1, WAIT_MS, 'the event on B');
+    await until(async () => (await channelInfo(nodeB.adminUrl, 'dual.x')).duplicates === 1,
+      'the second copy on B to be dropped');
+    assert.equal(onB.messages().length, 1);
+    assert.deepEqual(onB.messages()[0].data, { qty: 1 });
+    assert.equal(onB.messages()[0].sseEvent, 'order');
+    assert.equal(onB.messages()[0].key, 'k1');
+    assert.deepEqual(onA.messages()[0].data, { qty: 1 });
+    assert.equal(await counter(nodeA.adminUrl, 'redis_notifications_total', 'bus'), 1);
+    onA.close();
+    onB.close();
+  });
+
+  it('503 while the broker is down, and nothing goes to Redis', async () => {
+    const notified = await counter(nodeA.adminUrl, 'redis_notifications_total', 'bus');
+    await kafka.stop();
+
+    const refused = await post({ qty: 2 });
+    assert.equal(refused.status, 503);
+    assert.match((await refused.json()).error, /source 'events' could not write the event upstream: .*nothing was published/);
+    assert.equal(await counter(nodeA.adminUrl, 'redis_notifications_total', 'bus'), notified);
+
+    await kafka.start();
+    let accepted;
+    await until(async () => {
+      accepted = await post({ qty: 3 });
+      return accepted.status === 201;
+    }, 'a 201 once the broker is back');
+    assert.equal(await counter(nodeA.adminUrl, 'redis_notifications_total', 'bus'), notified + 1);
+
+    const onB = await openSse(`${nodeB.publicUrl}/sse?channel=dual.x`);
+    await onB.waitFor(() => onB.messages().some((m) => m.data.qty === 3), WAIT_MS, 'the event on B');
+    assert.ok(onB.messages().every((m) => m.data.qty !== 2));
+    onB.close();
+  });
+});
+
 describe('kafka configuration', () => {
   const source = (extra) => `sources:\n  - name: k\n    type: kafka\n    brokers: 127.0.0.1:9\n${extra}`;
   const cases = [
@@ -257,6 +383,19 @@ describe('kafka configuration', () => {
   for (const [name, extra, message] of cases) {
     it(`${name} is refused`, async () => {
       const result = await checkConfig(source(extra));
+      assert.notEqual(result.code, 0, result.output);
+      assert.match(result.stderr, message);
+    });
+  }
+
+  const viaCases = [
+    ['publish_via to an unknown source', 'nope', 'true', /publish_via names 'nope', but no source has that name/],
+    ['publish_via to a source that cannot produce', 'host', 'true', /source 'host' of type sysmetrics, which cannot write events upstream/],
+    ['publish_via without publish', 'k', 'false', /publish_via is set, but publish is false/],
+  ];
+  for (const [name, via, publish, message] of viaCases) {
+    it(`${name} is refused`, async () => {
+      const result = await checkConfig(`${source('    topics: [t]\n    channel: a\n')}  - name: host\n    type: sysmetrics\nchannels:\n  - match: "a.*"\n    publish: ${publish}\n    publish_via: ${via}\n`);
       assert.notEqual(result.code, 0, result.output);
       assert.match(result.stderr, message);
     });
