@@ -612,6 +612,27 @@ describe('websocket protocol', () => {
     assert.deepEqual(Object.keys(pong).filter((name) => name !== 'receivedAt').sort(), ['data', 'type']);
   });
 
+  it('ping op echoes data byte for byte', async () => {
+    const client = await open();
+    const texts = [];
+    client.ws.on('message', (data) => texts.push(data.toString()));
+    const data = '{"price":0.1,"big":123456789012345678901234567890,"id":9007199254740993,"e":1E+2,"s":"\\u00e9"}';
+
+    client.send(`{"op":"ping","data":${data}}`);
+    await client.waitFor(() => client.ofType('pong').length === 1, 'the pong');
+
+    assert.deepEqual(texts, [`{"type":"pong","data":${data}}`]);
+  });
+
+  it('NUL in a channel name is a clear error', async () => {
+    const client = await open();
+
+    client.send('{"op":"subscribe","channel":"a\\u0000b"}');
+    await client.waitFor(() => client.ofType('error').length === 1, 'the error');
+
+    assert.match(client.ofType('error')[0].message, /"channel" contains a NUL character/);
+  });
+
   it('client ping gets matching pong', async () => {
     const client = await open();
 

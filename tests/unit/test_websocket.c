@@ -232,6 +232,30 @@ static void protocol_parses_ping_and_unsubscribe(void **state)
     lg_ws_command_free(&cmd);
 }
 
+static void protocol_keeps_ping_data_bytes(void **state)
+{
+    const char *const cases[][2] = {
+        {"{\"op\":\"ping\",\"data\":0.1}", "0.1"},
+        {"{\"op\":\"ping\",\"data\":123456789012345678901234567890}", "123456789012345678901234567890"},
+        {"{\"data\" : [ 1.50, {\"d\":\"}\\\"]\"} ] ,\"op\":\"ping\"}", "[ 1.50, {\"d\":\"}\\\"]\"} ]"},
+        {"{\"op\":\"ping\",\"x\":{\"data\":1},\"data\":\"a\\u0000b\"}", "\"a\\u0000b\""},
+        {"{\"op\":\"ping\",\"d\\u0061ta\":-0e5}", "-0e5"},
+        {"{\"op\":\"ping\",\"data\":null}", "null"},
+    };
+    lg_ws_command cmd;
+    lg_error err;
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        assert_int_equal(parse(cases[i][0], &cmd, &err), 0);
+        assert_string_equal(cmd.ping_data, cases[i][1]);
+        lg_ws_command_free(&cmd);
+    }
+
+    assert_int_equal(parse("{\"op\":\"ping\"}", &cmd, &err), 0);
+    assert_null(cmd.ping_data);
+    lg_ws_command_free(&cmd);
+}
+
 static void protocol_rejects_bad_commands(void **state)
 {
     const char *const cases[][2] = {
@@ -249,6 +273,11 @@ static void protocol_rejects_bad_commands(void **state)
         {"{\"op\":\"subscribe\",\"channel\":\"a\",\"max_rate\":-1}", "\"max_rate\" must be"},
         {"{\"op\":\"subscribe\",\"channel\":\"a\",\"last_event_id\":5}", "\"last_event_id\" must be a string"},
         {"{\"op\":\"ping\",\"op\":\"ping\"}", "invalid JSON"},
+        {"{\"op\":\"ping\\u0000x\"}", "\"op\" contains a NUL character"},
+        {"{\"op\":\"subscribe\",\"channel\":\"a\\u0000b\"}", "\"channel\" contains a NUL character"},
+        {"{\"op\":\"subscribe\",\"channels\":[\"a\",\"\\u0000\"]}", "\"channels\" contains a NUL character"},
+        {"{\"op\":\"subscribe\",\"channel\":\"a\",\"last_event_id\":\"x\\u0000\"}",
+         "\"last_event_id\" contains a NUL character"},
     };
     lg_ws_command cmd;
     lg_error err;
@@ -333,6 +362,7 @@ int main(void)
         cmocka_unit_test(message_notices),
         cmocka_unit_test(protocol_parses_subscribe),
         cmocka_unit_test(protocol_parses_ping_and_unsubscribe),
+        cmocka_unit_test(protocol_keeps_ping_data_bytes),
         cmocka_unit_test(protocol_rejects_bad_commands),
         cmocka_unit_test(deflate_round_trip),
         cmocka_unit_test(deflate_inflate_stops_at_limit),
