@@ -163,7 +163,9 @@ static int lg_ws_check(lg_ws_sink *sink, lg_http_request *req)
     return 0;
 }
 
-static void lg_ws_write_switch(lg_stream *stream, const char *key, const char *subprotocol, int deflate)
+/* Write the 101 response. DEFLATE_WINDOW_BITS is -1 without permessage-deflate,
+ * otherwise the server_max_window_bits to echo (0 for none). */
+static void lg_ws_write_switch(lg_stream *stream, const char *key, const char *subprotocol, int deflate_window_bits)
 {
     char accept[LG_WS_ACCEPT_BYTES];
     lg_buf head = LG_BUF_INIT;
@@ -178,8 +180,11 @@ static void lg_ws_write_switch(lg_stream *stream, const char *key, const char *s
                   accept);
     if (subprotocol != NULL)
         lg_buf_printf(&head, "Sec-WebSocket-Protocol: %s\r\n", subprotocol);
-    if (deflate)
-        lg_buf_append_str(&head, "Sec-WebSocket-Extensions: " LG_WS_DEFLATE_RESPONSE "\r\n");
+    if (deflate_window_bits >= 0) {
+        lg_buf_append_str(&head, "Sec-WebSocket-Extensions: ");
+        lg_ws_deflate_response(deflate_window_bits, &head);
+        lg_buf_append_str(&head, "\r\n");
+    }
     lg_buf_append_str(&head, "\r\n");
     lg_stream_write(stream, head.data, head.len);
     lg_buf_free(&head);
@@ -191,13 +196,15 @@ static void lg_ws_upgrade(lg_ws_sink *sink, lg_http_request *req, int echo)
     const char *subprotocol;
     lg_ws_conn *conn;
     lg_stream *stream;
+    int window_bits = 0;
     int deflate;
     char *key;
 
     if (lg_ws_check(sink, req) < 0)
         return;
 
-    deflate = sink->config->deflate && lg_ws_deflate_offered(lg_http_request_header(req, "Sec-WebSocket-Extensions"));
+    deflate = sink->config->deflate &&
+              lg_ws_deflate_offered(lg_http_request_header(req, "Sec-WebSocket-Extensions"), &window_bits);
     cls = echo ? &sink->echo_class : deflate ? &sink->deflate_class : &sink->stream_class;
 
     /* Header strings belong to the request, which opening the stream frees. */
@@ -212,7 +219,7 @@ static void lg_ws_upgrade(lg_ws_sink *sink, lg_http_request *req, int echo)
         return;
     }
 
-    lg_ws_write_switch(stream, key, subprotocol, deflate);
+    lg_ws_write_switch(stream, key, subprotocol, deflate ? window_bits : -1);
     free(key);
     lg_ws_conn_attach(conn, stream);
 }
