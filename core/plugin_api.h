@@ -22,7 +22,7 @@
 
 /* Raised whenever a struct or function below changes incompatibly. A plugin
  * built against another version is rejected at load time. */
-#define LG_PLUGIN_ABI_VERSION 2
+#define LG_PLUGIN_ABI_VERSION 3
 
 /* The one symbol every plugin exports: a const lg_plugin named this way. */
 #define LG_PLUGIN_SYMBOL "livegate_plugin"

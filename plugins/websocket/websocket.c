@@ -294,6 +294,7 @@ static int lg_ws_init(lg_instance *instance, void *config, lg_error *err)
         .on_input = lg_ws_conn_on_input,
         .on_shutdown = lg_ws_conn_on_shutdown,
         .on_close = lg_ws_conn_on_close,
+        .on_end = lg_ws_conn_on_end,
     };
     sink->echo_class = sink->stream_class;
     sink->echo_class.sink = "websocket-echo";

@@ -30,7 +30,7 @@ async function check(type) {
 it('plugin with another ABI is rejected', async () => {
   const { code, stderr } = await check('bad_abi');
   assert.equal(code, 1);
-  assert.match(stderr, /livegate\.yaml:3:11: source 'broken': plugin .*bad_abi\.so was built for plugin ABI version 3/);
+  assert.match(stderr, /livegate\.yaml:3:11: source 'broken': plugin .*bad_abi\.so was built for plugin ABI version 4/);
 });
 
 it('plugin without descriptor is rejected', async () => {
