@@ -40,8 +40,8 @@ static const lg_option lg_ws_options[] = {
      .type = LG_OPT_STRING_LIST,
      .offset = offsetof(lg_ws_config, subprotocols),
      .default_value = "[livegate.v1]",
-     .description = "Subprotocols the server accepts, in order of preference; a client that offers none of "
-                    "them connects without one."},
+     .description = "Subprotocols the server accepts. The first one in the client's offer that is listed "
+                    "here wins; a client that offers none of them connects without one."},
     {.name = "ping_interval",
      .type = LG_OPT_DURATION,
      .offset = offsetof(lg_ws_config, ping_interval_ms),
@@ -79,8 +79,9 @@ static const lg_option lg_ws_options[] = {
      .default_value = "20",
      .min = 0,
      .max = 1000000,
-     .description = "Invalid messages (bad JSON, unknown op, refused subscription) a connection may send; the "
-                    "next one closes it with 1008. 0 never closes."},
+     .description = "Invalid messages (bad JSON, unknown op, binary message, refused subscription, unsubscribe "
+                    "from a channel not followed) a connection may send; the next one closes it with 1008. 0 "
+                    "never closes."},
     {.name = "deflate",
      .type = LG_OPT_BOOL,
      .offset = offsetof(lg_ws_config, deflate),
