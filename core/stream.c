@@ -814,10 +814,10 @@ static void lg_stream_on_event(struct bufferevent *bev, short what, void *arg)
 {
     lg_stream *stream = arg;
 
-    /* NOTE: a send timeout cuts the connection without a close frame. The
+    /* NOTE: a send timeout cuts the connection without a close frame. A close
      * frame could only follow bytes the client has not read for the whole
-     * timeout; an attempt through on_end (LG_STREAM_END_SEND_TIMEOUT) still
-     * reached clients as 1006 in tests, for reasons not yet found. */
+     * timeout. An attempt through on_end still reached clients as 1006 in
+     * tests, and the cause is not yet known. */
     if (what & BEV_EVENT_TIMEOUT)
         LG_LOG_INFO(stream->cls->sink, "closing stream %llu from %s: it accepted no data for %lld ms "
                     "(server.limits.send_timeout)",

@@ -31,7 +31,7 @@ typedef struct lg_notice {
                            ERROR: the message */
 } lg_notice;
 
-/* Why the server ends a stream on its own, for a goodbye frame that says so. */
+/* Reason the server ends a stream on its own, given to the sink for its goodbye frame. */
 typedef enum lg_stream_end {
     LG_STREAM_END_OVERFLOW = 1, /* the queue overflowed on a channel with the disconnect policy */
 } lg_stream_end;

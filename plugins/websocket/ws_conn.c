@@ -370,7 +370,7 @@ void lg_ws_conn_on_end(lg_stream *stream, lg_stream_end reason, const char *mess
 
 /* ---- pings ---- */
 
-/* Close a client that did not answer a ping with 1008. The close frame
+/* Close a client that sent no pong in time with 1008. The close frame
  * waits behind what is queued, and the stream's flush is bounded by the
  * shutdown timeout, so a client that reads nothing is still cut. */
 static void lg_ws_on_pong_timeout(evutil_socket_t fd, short what, void *arg)
