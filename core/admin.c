@@ -412,6 +412,10 @@ static void lg_admin_publish(lg_http_request *req, lg_gateway *gateway, const ch
         lg_http_respond_error(req, 400, "the request body is empty: send the event data as the body");
         goto done;
     }
+    if (!lg_utf8_is_valid(body, body_len)) {
+        lg_http_respond_error(req, 400, "the request body is not valid UTF-8: send JSON or UTF-8 text");
+        goto done;
+    }
 
     event = lg_event_new(key, type, body, body_len, 0);
     if (rule->publish_via != NULL) {

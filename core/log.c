@@ -116,14 +116,23 @@ const char *lg_log_level_name(lg_log_level level)
 
 /* Decide under the log mutex whether this call site may print now. Returns
  * 1 to print, 0 to count the line as suppressed. *SUPPRESSED receives the
- * number of lines hidden in the previous window, to report once. */
+ * number of lines hidden before, to report once with the printed line. NOW_MS
+ * is monotonic, so that a wall clock stepped back cannot stretch a window. */
 static int lg_log_admit(lg_log_limit *limit, int64_t now_ms, unsigned *suppressed)
 {
     *suppressed = 0;
-    if (limit == NULL || lg_log_burst == 0)
+    if (limit == NULL)
         return 1;
 
-    if (now_ms - limit->window_start_ms >= (int64_t)lg_log_window_ms) {
+    /* With rate limiting turned off (a burst of 0 after a reload), every line
+     * prints, and the count hidden before the change goes with the first one. */
+    if (lg_log_burst == 0) {
+        *suppressed = limit->suppressed;
+        limit->suppressed = 0;
+        return 1;
+    }
+
+    if (limit->window_start_ms == 0 || now_ms - limit->window_start_ms >= (int64_t)lg_log_window_ms) {
         *suppressed = limit->suppressed;
         limit->window_start_ms = now_ms;
         limit->count = 0;
@@ -175,7 +184,7 @@ void lg_log_vwrite(lg_log_limit *limit, lg_log_level level, const char *scope, c
     int body;
 
     pthread_mutex_lock(&lg_log_mutex);
-    if (!lg_log_admit(limit, now_ms, &suppressed)) {
+    if (!lg_log_admit(limit, lg_clock_monotonic_ms(), &suppressed)) {
         pthread_mutex_unlock(&lg_log_mutex);
         return;
     }

@@ -32,6 +32,19 @@ int lg_channel_name_check(const char *name, lg_error *err)
     return 0;
 }
 
+/* Reject CR and LF in a type or key. In a type they would end the SSE
+ * "event:" line early, so a publisher could add fields of its own. LABEL
+ * names the value in the message. */
+static int lg_event_line_check(const char *label, const char *value, lg_error *err)
+{
+    size_t at = strcspn(value, "\r\n");
+
+    if (value[at] == '\0')
+        return 0;
+    return lg_error_set(err, "%s contains a %s at byte %zu: remove line breaks", label,
+                        value[at] == '\r' ? "carriage return (CR)" : "line feed (LF)", at);
+}
+
 int lg_event_type_check(const char *type, lg_error *err)
 {
     static const char *const reserved[] = {"reset", "gap", "subscribed", "subscribe_error", "error", NULL};
@@ -43,6 +56,8 @@ int lg_event_type_check(const char *type, lg_error *err)
         return lg_error_set(err, "event type is %zu bytes long, the maximum is %d", len, LG_EVENT_TYPE_MAX_BYTES);
     if (!lg_utf8_is_valid(type, len))
         return lg_error_set(err, "event type is not valid UTF-8");
+    if (lg_event_line_check("event type", type, err) < 0)
+        return -1;
 
     for (int i = 0; reserved[i] != NULL; i++) {
         if (strcmp(type, reserved[i]) == 0)
@@ -60,5 +75,7 @@ int lg_event_key_check(const char *key, lg_error *err)
         return lg_error_set(err, "event key is %zu bytes long, the maximum is %d", len, LG_EVENT_KEY_MAX_BYTES);
     if (!lg_utf8_is_valid(key, len))
         return lg_error_set(err, "event key is not valid UTF-8");
+    if (lg_event_line_check("event key", key, err) < 0)
+        return -1;
     return 0;
 }

@@ -31,6 +31,11 @@ typedef struct lg_notice {
                            ERROR: the message */
 } lg_notice;
 
+/* Reason the server ends a stream on its own, given to the sink for its goodbye frame. */
+typedef enum lg_stream_end {
+    LG_STREAM_END_OVERFLOW = 1, /* the queue overflowed on a channel with the disconnect policy */
+} lg_stream_end;
+
 /* What a sink provides for its streams. All callbacks run on the worker
  * thread that owns the stream. */
 typedef struct lg_stream_class {
@@ -60,6 +65,13 @@ typedef struct lg_stream_class {
 
     /* The stream is closing and will be freed after this returns. */
     void (*on_close)(lg_stream *stream, void *ctx);
+
+    /* The server ends the stream for REASON, described by MESSAGE: queue a
+     * goodbye frame (a WebSocket close frame) if the protocol has one. Queued
+     * events are gone by then, so the frame follows the bytes already handed
+     * to the socket, and the stream then closes with a flush bounded by the
+     * shutdown timeout. NULL: the connection is cut at once. */
+    void (*on_end)(lg_stream *stream, lg_stream_end reason, const char *message, void *ctx);
 } lg_stream_class;
 
 /* Take over the connection of REQ (see lg_http_detach) as a stream of CLS.

@@ -40,8 +40,8 @@ static const lg_option lg_ws_options[] = {
      .type = LG_OPT_STRING_LIST,
      .offset = offsetof(lg_ws_config, subprotocols),
      .default_value = "[livegate.v1]",
-     .description = "Subprotocols the server accepts, in order of preference; a client that offers none of "
-                    "them connects without one."},
+     .description = "Subprotocols the server accepts. The first one in the client's offer that is listed "
+                    "here wins; a client that offers none of them connects without one."},
     {.name = "ping_interval",
      .type = LG_OPT_DURATION,
      .offset = offsetof(lg_ws_config, ping_interval_ms),
@@ -79,8 +79,9 @@ static const lg_option lg_ws_options[] = {
      .default_value = "20",
      .min = 0,
      .max = 1000000,
-     .description = "Invalid messages (bad JSON, unknown op, refused subscription) a connection may send; the "
-                    "next one closes it with 1008. 0 never closes."},
+     .description = "Invalid messages (bad JSON, unknown op, binary message, refused subscription, unsubscribe "
+                    "from a channel not followed) a connection may send; the next one closes it with 1008. 0 "
+                    "never closes."},
     {.name = "deflate",
      .type = LG_OPT_BOOL,
      .offset = offsetof(lg_ws_config, deflate),
@@ -163,7 +164,9 @@ static int lg_ws_check(lg_ws_sink *sink, lg_http_request *req)
     return 0;
 }
 
-static void lg_ws_write_switch(lg_stream *stream, const char *key, const char *subprotocol, int deflate)
+/* Write the 101 response. DEFLATE_WINDOW_BITS is -1 without permessage-deflate,
+ * otherwise the server_max_window_bits to echo (0 for none). */
+static void lg_ws_write_switch(lg_stream *stream, const char *key, const char *subprotocol, int deflate_window_bits)
 {
     char accept[LG_WS_ACCEPT_BYTES];
     lg_buf head = LG_BUF_INIT;
@@ -178,8 +181,11 @@ static void lg_ws_write_switch(lg_stream *stream, const char *key, const char *s
                   accept);
     if (subprotocol != NULL)
         lg_buf_printf(&head, "Sec-WebSocket-Protocol: %s\r\n", subprotocol);
-    if (deflate)
-        lg_buf_append_str(&head, "Sec-WebSocket-Extensions: " LG_WS_DEFLATE_RESPONSE "\r\n");
+    if (deflate_window_bits >= 0) {
+        lg_buf_append_str(&head, "Sec-WebSocket-Extensions: ");
+        lg_ws_deflate_response(deflate_window_bits, &head);
+        lg_buf_append_str(&head, "\r\n");
+    }
     lg_buf_append_str(&head, "\r\n");
     lg_stream_write(stream, head.data, head.len);
     lg_buf_free(&head);
@@ -191,13 +197,15 @@ static void lg_ws_upgrade(lg_ws_sink *sink, lg_http_request *req, int echo)
     const char *subprotocol;
     lg_ws_conn *conn;
     lg_stream *stream;
+    int window_bits = 0;
     int deflate;
     char *key;
 
     if (lg_ws_check(sink, req) < 0)
         return;
 
-    deflate = sink->config->deflate && lg_ws_deflate_offered(lg_http_request_header(req, "Sec-WebSocket-Extensions"));
+    deflate = sink->config->deflate &&
+              lg_ws_deflate_offered(lg_http_request_header(req, "Sec-WebSocket-Extensions"), &window_bits);
     cls = echo ? &sink->echo_class : deflate ? &sink->deflate_class : &sink->stream_class;
 
     /* Header strings belong to the request, which opening the stream frees. */
@@ -212,7 +220,7 @@ static void lg_ws_upgrade(lg_ws_sink *sink, lg_http_request *req, int echo)
         return;
     }
 
-    lg_ws_write_switch(stream, key, subprotocol, deflate);
+    lg_ws_write_switch(stream, key, subprotocol, deflate ? window_bits : -1);
     free(key);
     lg_ws_conn_attach(conn, stream);
 }
@@ -287,6 +295,7 @@ static int lg_ws_init(lg_instance *instance, void *config, lg_error *err)
         .on_input = lg_ws_conn_on_input,
         .on_shutdown = lg_ws_conn_on_shutdown,
         .on_close = lg_ws_conn_on_close,
+        .on_end = lg_ws_conn_on_end,
     };
     sink->echo_class = sink->stream_class;
     sink->echo_class.sink = "websocket-echo";

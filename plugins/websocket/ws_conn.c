@@ -1,6 +1,7 @@
 /* WebSocket connections: wslay parses client frames, livegate streams carry every byte out. */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -359,19 +360,34 @@ void lg_ws_conn_on_shutdown(lg_stream *stream, void *ctx)
     lg_ws_flush(conn);
 }
 
+void lg_ws_conn_on_end(lg_stream *stream, lg_stream_end reason, const char *message, void *ctx)
+{
+    lg_ws_conn *conn = ctx;
+
+    lg_ws_conn_close(conn, LG_WS_CLOSE_POLICY, message);
+    lg_ws_flush(conn);
+}
+
 /* ---- pings ---- */
 
+/* Close a client that sent no pong in time with 1008. The close frame
+ * waits behind what is queued, and the stream's flush is bounded by the
+ * shutdown timeout, so a client that reads nothing is still cut. */
 static void lg_ws_on_pong_timeout(evutil_socket_t fd, short what, void *arg)
 {
     lg_ws_conn *conn = arg;
+    char reason[64];
 
     if (!conn->awaiting_pong || conn->closing)
         return;
     LG_LOG_INFO(conn->scope, "closing connection %llu from %s: no pong within %lld ms",
                 (unsigned long long)lg_stream_id(conn->stream), lg_stream_peer(conn->stream),
                 (long long)conn->config->pong_timeout_ms);
-    conn->closing = 1;
-    lg_stream_close(conn->stream, 0);
+    snprintf(reason, sizeof(reason), "no pong within %lld ms", (long long)conn->config->pong_timeout_ms);
+    lg_ws_conn_close(conn, LG_WS_CLOSE_POLICY, reason);
+
+    /* Last step: flushing may end the stream and free CONN. */
+    lg_ws_flush(conn);
 }
 
 static void lg_ws_on_ping_timer(evutil_socket_t fd, short what, void *arg)

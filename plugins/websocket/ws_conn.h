@@ -52,4 +52,8 @@ void lg_ws_conn_on_input(lg_stream *stream, struct evbuffer *input, void *ctx);
 void lg_ws_conn_on_shutdown(lg_stream *stream, void *ctx);
 void lg_ws_conn_on_close(lg_stream *stream, void *ctx);
 
+/* The server ends the stream (a queue overflow under the disconnect policy):
+ * send a close frame with 1008 and MESSAGE as its reason. */
+void lg_ws_conn_on_end(lg_stream *stream, lg_stream_end reason, const char *message, void *ctx);
+
 #endif

@@ -7,14 +7,19 @@
 #include "buf.h"
 #include "error.h"
 
-/* The extension response livegate sends when it accepts an offer. */
-#define LG_WS_DEFLATE_RESPONSE "permessage-deflate; server_no_context_takeover; client_no_context_takeover"
+/* Return 1 when the Sec-WebSocket-Extensions value HEADER has a
+ * permessage-deflate offer that livegate accepts, and set *SERVER_WINDOW_BITS
+ * to that offer's server_max_window_bits (0 when absent). Offers are tried
+ * in order. RFC 7692 section 5 requires declining an offer with an unknown
+ * or repeated parameter or an invalid value: a window size that is not 8 to
+ * 15 in decimal, or a value on a parameter that takes none. livegate also
+ * declines a server_max_window_bits below the 11-bit window it compresses with. */
+int lg_ws_deflate_offered(const char *header, int *server_window_bits);
 
-/* Return 1 when the Sec-WebSocket-Extensions value HEADER offers
- * permessage-deflate with parameters livegate can honour: any of
- * server_no_context_takeover, client_no_context_takeover,
- * client_max_window_bits, and server_max_window_bits=15. */
-int lg_ws_deflate_offered(const char *header);
+/* Append the Sec-WebSocket-Extensions value that accepts an offer: no context
+ * takeover either way, and server_max_window_bits when SERVER_WINDOW_BITS is
+ * not 0, since RFC 7692 section 7.1.2.1 makes accepting it mean echoing it. */
+void lg_ws_deflate_response(int server_window_bits, lg_buf *out);
 
 /* A reusable compressor: its zlib state is reset between messages, which
  * saves setting up the state (about 256 KiB) for every event. */

@@ -8,7 +8,13 @@
 #include <jansson.h>
 
 #include "alloc.h"
+#include "ws_json_span.h"
 #include "ws_protocol.h"
+
+/* Commands are parsed with every integer as a double, so that a ping's data
+ * may hold integers beyond 64 bits, and with \u0000 allowed, so that a NUL
+ * in a string gets a clear message instead of jansson's. */
+#define LG_WS_PARSE_FLAGS (JSON_REJECT_DUPLICATES | JSON_DECODE_INT_AS_REAL | JSON_ALLOW_NUL)
 
 void lg_ws_command_free(lg_ws_command *cmd)
 {
@@ -20,6 +26,18 @@ void lg_ws_command_free(lg_ws_command *cmd)
     memset(cmd, 0, sizeof(*cmd));
 }
 
+/* Return 1 when the JSON string VALUE contains a NUL character. */
+static int lg_ws_has_nul(json_t *value)
+{
+    return strlen(json_string_value(value)) != json_string_length(value);
+}
+
+static int lg_ws_nul_error(const char *member, lg_error *err)
+{
+    return lg_error_set(err, "\"%s\" contains a NUL character (\\u0000), which livegate does not accept in names",
+                        member);
+}
+
 static int lg_ws_parse_op(json_t *root, lg_ws_command *cmd, lg_error *err)
 {
     json_t *op = json_object_get(root, "op");
@@ -29,6 +47,8 @@ static int lg_ws_parse_op(json_t *root, lg_ws_command *cmd, lg_error *err)
         return lg_error_set(err, "missing \"op\": use subscribe, unsubscribe or ping");
     if (!json_is_string(op))
         return lg_error_set(err, "\"op\" must be a string: use subscribe, unsubscribe or ping");
+    if (lg_ws_has_nul(op))
+        return lg_ws_nul_error("op", err);
 
     name = json_string_value(op);
     if (strcmp(name, "subscribe") == 0)
@@ -63,6 +83,8 @@ static int lg_ws_parse_channels(json_t *root, size_t max_channels, lg_ws_command
     if (one != NULL) {
         if (!json_is_string(one))
             return lg_error_set(err, "\"channel\" must be a string");
+        if (lg_ws_has_nul(one))
+            return lg_ws_nul_error("channel", err);
         cmd->channels = lg_calloc(1, sizeof(*cmd->channels));
         lg_ws_add_channel(cmd, json_string_value(one));
         return 0;
@@ -79,6 +101,8 @@ static int lg_ws_parse_channels(json_t *root, size_t max_channels, lg_ws_command
     {
         if (!json_is_string(item))
             return lg_error_set(err, "\"channels\"[%zu] must be a string", index);
+        if (lg_ws_has_nul(item))
+            return lg_ws_nul_error("channels", err);
         lg_ws_add_channel(cmd, json_string_value(item));
     }
     return 0;
@@ -92,6 +116,8 @@ static int lg_ws_parse_subscribe(json_t *root, lg_ws_command *cmd, lg_error *err
     if (last_id != NULL && !json_is_null(last_id)) {
         if (!json_is_string(last_id))
             return lg_error_set(err, "\"last_event_id\" must be a string");
+        if (lg_ws_has_nul(last_id))
+            return lg_ws_nul_error("last_event_id", err);
         cmd->last_event_id = lg_strdup(json_string_value(last_id));
     }
     if (rate != NULL && !json_is_null(rate)) {
@@ -102,10 +128,21 @@ static int lg_ws_parse_subscribe(json_t *root, lg_ws_command *cmd, lg_error *err
     return 0;
 }
 
-static int lg_ws_parse_fields(json_t *root, size_t max_channels, lg_ws_command *cmd, lg_error *err)
+/* Copy the "data" member of a ping exactly as the client wrote it: a round
+ * trip through jansson would print 0.1 as 0.10000000000000001 and turn
+ * integers into doubles. */
+static void lg_ws_parse_ping(const char *text, size_t len, lg_ws_command *cmd)
 {
-    json_t *data;
+    size_t start;
+    size_t value_len;
 
+    if (lg_ws_json_member_span(text, len, "data", &start, &value_len) == 0)
+        cmd->ping_data = lg_strndup(text + start, value_len);
+}
+
+static int lg_ws_parse_fields(json_t *root, const char *text, size_t len, size_t max_channels, lg_ws_command *cmd,
+                              lg_error *err)
+{
     if (lg_ws_parse_op(root, cmd, err) < 0)
         return -1;
 
@@ -117,9 +154,7 @@ static int lg_ws_parse_fields(json_t *root, size_t max_channels, lg_ws_command *
     case LG_WS_OP_UNSUBSCRIBE:
         return lg_ws_parse_channels(root, max_channels, cmd, err);
     case LG_WS_OP_PING:
-        data = json_object_get(root, "data");
-        if (data != NULL)
-            cmd->ping_data = json_dumps(data, JSON_COMPACT | JSON_ENCODE_ANY);
+        lg_ws_parse_ping(text, len, cmd);
         return 0;
     }
     return 0;
@@ -132,7 +167,7 @@ int lg_ws_parse_command(const char *text, size_t len, size_t max_channels, lg_ws
     int rc;
 
     memset(cmd, 0, sizeof(*cmd));
-    root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &parse_error);
+    root = json_loadb(text, len, LG_WS_PARSE_FLAGS, &parse_error);
     if (root == NULL)
         return lg_error_set(err, "invalid JSON at line %d column %d: %s", parse_error.line, parse_error.column,
                             parse_error.text);
@@ -141,7 +176,7 @@ int lg_ws_parse_command(const char *text, size_t len, size_t max_channels, lg_ws
         return lg_error_set(err, "a command must be a JSON object such as {\"op\":\"subscribe\",\"channel\":\"A\"}");
     }
 
-    rc = lg_ws_parse_fields(root, max_channels, cmd, err);
+    rc = lg_ws_parse_fields(root, text, len, max_channels, cmd, err);
     json_decref(root);
     if (rc < 0)
         lg_ws_command_free(cmd);

@@ -19,17 +19,17 @@ typedef struct lg_ws_command {
     size_t channel_count;
     char *last_event_id; /* subscribe: resume point, NULL when absent */
     double max_rate;     /* subscribe: updates per second per key, 0 when absent */
-    char *ping_data;     /* ping: the "data" member as JSON text, NULL when absent */
+    char *ping_data;     /* ping: the "data" member as the client wrote it, NULL when absent */
 } lg_ws_command;
 
 /* Parse the text message TEXT of LEN bytes into CMD. Accepted:
  *   {"op":"subscribe","channel":"A"} or {"op":"subscribe","channels":["A","B"]},
  *     optionally with "last_event_id":"ID" and "max_rate":N;
  *   {"op":"unsubscribe","channel":"A"} (or "channels");
- *   {"op":"ping"} optionally with "data":ANY.
+ *   {"op":"ping"} optionally with "data":ANY, kept byte for byte.
  * Other members are ignored. Returns 0, or -1 with ERR set for invalid JSON
- * (with line and column), a missing or unknown op, or members of the wrong
- * type; CMD is then empty. At most MAX_CHANNELS channels per command. */
+ * (with line and column), a missing or unknown op, members of the wrong
+ * type, or a NUL character in a string member other than "data"; CMD is then empty. At most MAX_CHANNELS channels per command. */
 int lg_ws_parse_command(const char *text, size_t len, size_t max_channels, lg_ws_command *cmd, lg_error *err);
 
 void lg_ws_command_free(lg_ws_command *cmd);

@@ -137,6 +137,31 @@ describe('admin API and HTTP limits', () => {
     }
   });
 
+  it('publish rejects line breaks and bad UTF-8', async () => {
+    const cases = [
+      ['?type=a%0Ab', '{"x":1}', /invalid type parameter: event type contains a line feed \(LF\) at byte 1/],
+      ['?type=a%0Db', '{"x":1}', /invalid type parameter: event type contains a carriage return \(CR\) at byte 1/],
+      ['?key=k%0A', '{"x":1}', /invalid key parameter: event key contains a line feed \(LF\) at byte 1/],
+      ['?key=%0Dk', '{"x":1}', /invalid key parameter: event key contains a carriage return \(CR\) at byte 0/],
+      ['?key=a%00b', '{"x":1}', /encoded NUL byte/],
+      ['?type=a%00b', '{"x":1}', /encoded NUL byte/],
+      ['', Buffer.from([0x61, 0xff, 0x62]), /request body is not valid UTF-8/],
+      ['', Buffer.from('"caf\xe9"', 'latin1'), /request body is not valid UTF-8/],
+      ['', Buffer.from([0xed, 0xa0, 0x80]), /request body is not valid UTF-8/],
+    ];
+    for (const [query, body, pattern] of cases) {
+      const response = await fetch(`${livegate.adminUrl}/api/channels/strict.a/events${query}`, { method: 'POST', body });
+      assert.equal(response.status, 400, `${query} ${body.toString('hex')}`);
+      assert.match((await response.json()).error, pattern, query);
+    }
+
+    const channel = await fetch(`${livegate.adminUrl}/api/channels/strict.a`);
+    assert.equal(channel.status, 404, 'a rejected publish created the channel');
+    const accepted = await fetch(`${livegate.adminUrl}/api/channels/strict.a/events?type=caf%C3%A9`,
+      { method: 'POST', body: Buffer.from('"café\t"') });
+    assert.equal(accepted.status, 201);
+  });
+
   it('channels list shows counters', async () => {
     await publish(livegate.adminUrl, 'listed.a', { v: 1 });
     await publish(livegate.adminUrl, 'listed.a', { v: 2 });

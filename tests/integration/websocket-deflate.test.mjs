@@ -7,6 +7,8 @@ import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import zlib from 'node:zlib';
 
+import WebSocket from 'ws';
+
 import { startLivegate } from '../lib/livegate.mjs';
 import { publish } from '../lib/sse.mjs';
 
@@ -170,6 +172,87 @@ describe('permessage-deflate on', () => {
     await waitFor(client, () => client.frames.some((f) => f.opcode === 8));
     const close = client.frames.find((f) => f.opcode === 8);
     assert.equal(close.payload.readUInt16BE(0), 1007);
+    client.socket.destroy();
+  });
+
+  // RFC 7692 section 5: an offer with an unknown, repeated or invalid parameter is
+  // declined, and the connection opens without the extension.
+  it('invalid offers are declined', async () => {
+    const offers = [
+      'permessage-deflate; client_max_window_bits=7',
+      'permessage-deflate; client_max_window_bits=16',
+      'permessage-deflate; client_max_window_bits=abc',
+      'permessage-deflate; server_max_window_bits=XYZ',
+      'permessage-deflate; server_max_window_bits',
+      'permessage-deflate; client_max_window_bits; client_max_window_bits',
+      'permessage-deflate; server_no_context_takeover; server_no_context_takeover',
+      'permessage-deflate; client_no_context_takeover=yes',
+    ];
+    for (const offer of offers) {
+      const client = await connect(livegate.publicUrl, offer);
+      assert.match(client.head, /^HTTP\/1\.1 101/, offer);
+      assert.doesNotMatch(client.head, /Sec-WebSocket-Extensions/, offer);
+      client.socket.destroy();
+    }
+  });
+
+  it('next offer is used after a declined one', async () => {
+    const client = await connect(livegate.publicUrl,
+      'permessage-deflate; client_max_window_bits=7, permessage-deflate; client_max_window_bits=10');
+    assert.match(client.head,
+      /\r\nSec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover; client_no_context_takeover(?:\r\n|$)/);
+    client.socket.destroy();
+  });
+
+  // Accepting server_max_window_bits means echoing it (RFC 7692 section 7.1.2.1).
+  it('server window offer is echoed', async () => {
+    const raw = await connect(livegate.publicUrl, 'permessage-deflate; server_max_window_bits=15');
+    assert.match(raw.head, /\r\nSec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover; (?:[^\r]*; )?server_max_window_bits=15(?:\r\n|$)/);
+    raw.socket.destroy();
+
+    const ws = new WebSocket(`${livegate.publicUrl.replace(/^http/, 'ws')}/ws`,
+      { perMessageDeflate: { serverMaxWindowBits: 12 } });
+    const messages = [];
+    let extensions = null;
+    ws.on('message', (data) => messages.push(JSON.parse(data.toString())));
+    ws.once('upgrade', (response) => {
+      extensions = response.headers['sec-websocket-extensions'];
+    });
+    await new Promise((resolve, reject) => {
+      ws.once('open', resolve);
+      ws.once('error', reject);
+    });
+    assert.match(extensions, /server_max_window_bits=12/);
+    ws.send(JSON.stringify({ op: 'ping', data: 'y'.repeat(400) }));
+    await new Promise((resolve) => ws.once('message', resolve));
+    assert.deepEqual(messages, [{ type: 'pong', data: 'y'.repeat(400) }]);
+    ws.terminate();
+  });
+
+  it('data after the final block closes with 1007', async () => {
+    const client = await connect(livegate.publicUrl, 'permessage-deflate');
+    const packed = zlib.deflateRawSync(Buffer.from('{"op":"ping"}'));
+    const payload = Buffer.concat([packed, Buffer.from('junk')]);
+    const mask = Buffer.from([9, 8, 7, 6]);
+    client.socket.write(Buffer.concat([Buffer.from([0xc1, 0x80 | payload.length]), mask,
+      Buffer.from(payload.map((byte, i) => byte ^ mask[i % 4]))]));
+    await waitFor(client, () => client.frames.some((f) => f.opcode === 8));
+
+    assert.deepEqual(client.frames.filter((f) => f.opcode !== 8), [], 'the message was answered');
+    const close = client.frames.find((f) => f.opcode === 8);
+    assert.equal(close.payload.readUInt16BE(0), 1007);
+    assert.match(close.payload.subarray(2).toString(), /after the final deflate block/);
+    client.socket.destroy();
+  });
+
+  it('final block without junk is understood', async () => {
+    const client = await connect(livegate.publicUrl, 'permessage-deflate');
+    const packed = zlib.deflateRawSync(Buffer.from('{"op":"ping","data":1}'));
+    const mask = Buffer.from([1, 3, 5, 7]);
+    client.socket.write(Buffer.concat([Buffer.from([0xc1, 0x80 | packed.length]), mask,
+      Buffer.from(packed.map((byte, i) => byte ^ mask[i % 4]))]));
+    await waitFor(client, () => client.frames.some((f) => text(f).includes('pong')));
+    assert.deepEqual(JSON.parse(text(client.frames.find((f) => text(f).includes('pong')))), { type: 'pong', data: 1 });
     client.socket.destroy();
   });
 

@@ -612,6 +612,27 @@ describe('websocket protocol', () => {
     assert.deepEqual(Object.keys(pong).filter((name) => name !== 'receivedAt').sort(), ['data', 'type']);
   });
 
+  it('ping op echoes data byte for byte', async () => {
+    const client = await open();
+    const texts = [];
+    client.ws.on('message', (data) => texts.push(data.toString()));
+    const data = '{"price":0.1,"big":123456789012345678901234567890,"id":9007199254740993,"e":1E+2,"s":"\\u00e9"}';
+
+    client.send(`{"op":"ping","data":${data}}`);
+    await client.waitFor(() => client.ofType('pong').length === 1, 'the pong');
+
+    assert.deepEqual(texts, [`{"type":"pong","data":${data}}`]);
+  });
+
+  it('NUL in a channel name is a clear error', async () => {
+    const client = await open();
+
+    client.send('{"op":"subscribe","channel":"a\\u0000b"}');
+    await client.waitFor(() => client.ofType('error').length === 1, 'the error');
+
+    assert.match(client.ofType('error')[0].message, /"channel" contains a NUL character/);
+  });
+
   it('client ping gets matching pong', async () => {
     const client = await open();
 
@@ -816,6 +837,106 @@ describe('websocket liveness', () => {
     assert.ok(lifetime >= PING_INTERVAL_MS + PONG_TIMEOUT_MS - 50, `dropped after ${lifetime.toFixed(0)} ms`);
     assert.ok(lifetime < (PING_INTERVAL_MS + PONG_TIMEOUT_MS) * SLOW + 1000, `dropped after ${lifetime.toFixed(0)} ms`);
     assert.match(livegate.log(), /no pong within 500 ms/);
+    assert.equal(close.code, 1008);
+    assert.equal(close.reason, 'no pong within 500 ms');
+  });
+});
+
+describe('websocket flooding and slow clients', () => {
+  const QUEUE_BYTES = 64 * 1024;
+  let livegate;
+
+  before(async () => {
+    livegate = await startLivegate({
+      config: `server:
+  listen: 127.0.0.1:0
+  admin:
+    listen: 127.0.0.1:0
+  shutdown_timeout: 10s
+  limits:
+    client_queue: 64KiB
+channels:
+  - match: "cut.*"
+    snapshot: none
+    overflow: disconnect
+    publish: true
+  - match: "*"
+    snapshot: none
+    overflow: drop
+    publish: true
+sinks:
+  - type: websocket
+    ping_interval: 0
+`,
+    });
+  });
+
+  after(async () => {
+    await stopCleanly(livegate);
+  });
+
+  async function waitForLog(pattern, timeoutMs = WAIT_MS) {
+    const deadline = performance.now() + timeoutMs;
+    while (!pattern.test(livegate.log())) {
+      if (performance.now() > deadline)
+        throw new Error(`no log line matching ${pattern}; log:\n${livegate.log()}`);
+      await sleep(50);
+    }
+  }
+
+  it('ping flood without reading stays bounded', { timeout: 60000 * SLOW }, async (t) => {
+    const flooder = await connect(wsUrl(livegate));
+    t.after(() => flooder.terminate());
+    const other = await connect(wsUrl(livegate));
+    t.after(() => other.terminate());
+    flooder.ws._socket.pause();
+    const rssBefore = await rssBytes(livegate.process.pid);
+
+    // 100000 pings of 125 bytes ask for about 12.7 MB of pongs, far more than the
+    // kernel buffers of a loopback connection hold.
+    const payload = Buffer.alloc(125, 0x61);
+    for (let i = 0; i < 100000; i++)
+      flooder.ws.ping(payload);
+    await sleep(2000 * SLOW);
+
+    const queued = await metric(livegate.adminUrl, /^livegate_queued_bytes /);
+    t.diagnostic(`queued bytes ${queued}`);
+    assert.ok(queued <= QUEUE_BYTES + 32 * 1024, `queued bytes ${queued}`);
+    const growth = (await rssBytes(livegate.process.pid)) - rssBefore;
+    t.diagnostic(`RSS growth ${(growth / 1048576).toFixed(2)} MiB`);
+    if (SLOW === 1)
+      assert.ok(growth < 4 * 1024 * 1024, `RSS grew by ${(growth / 1048576).toFixed(1)} MiB`);
+
+    other.send({ op: 'ping', data: 'still served' });
+    await other.waitFor(() => other.ofType('pong').length === 1, 'the other client\'s pong');
+    assert.equal(flooder.closeEvent, null, 'the flooding client is throttled, not closed');
+
+    // Once it reads, the flooding client gets every pong, in order.
+    flooder.ws._socket.resume();
+    await flooder.waitFor(() => flooder.pongs.length === 100000, 'every pong', 30000 * SLOW);
+  });
+
+  // Subscribes a client to CHANNEL, stops reading, and publishes 4 KiB events until
+  // livegate logs LOG_PATTERN. Returns the client, still paused.
+  async function stallUntil(t, channel, logPattern) {
+    const client = await connect(wsUrl(livegate));
+    t.after(() => client.terminate());
+    await client.subscribe({ channel });
+    client.ws._socket.pause();
+    const pad = 'x'.repeat(4096);
+    for (let n = 0; n < 5000 && !logPattern.test(livegate.log()); n++)
+      await publish(livegate.adminUrl, channel, { n, pad });
+    await waitForLog(logPattern);
+    return client;
+  }
+
+  it('disconnect policy sends close 1008', { timeout: 60000 * SLOW }, async (t) => {
+    const client = await stallUntil(t, 'cut.a', /closing stream \d+ from \S+: queue over 65536 bytes on channel 'cut.a'/);
+
+    client.ws._socket.resume();
+    const close = await client.waitForClose(10000 * SLOW);
+    assert.equal(close.code, 1008);
+    assert.equal(close.reason, 'too slow: more than 65536 bytes queued');
   });
 });
 

@@ -232,6 +232,30 @@ static void protocol_parses_ping_and_unsubscribe(void **state)
     lg_ws_command_free(&cmd);
 }
 
+static void protocol_keeps_ping_data_bytes(void **state)
+{
+    const char *const cases[][2] = {
+        {"{\"op\":\"ping\",\"data\":0.1}", "0.1"},
+        {"{\"op\":\"ping\",\"data\":123456789012345678901234567890}", "123456789012345678901234567890"},
+        {"{\"data\" : [ 1.50, {\"d\":\"}\\\"]\"} ] ,\"op\":\"ping\"}", "[ 1.50, {\"d\":\"}\\\"]\"} ]"},
+        {"{\"op\":\"ping\",\"x\":{\"data\":1},\"data\":\"a\\u0000b\"}", "\"a\\u0000b\""},
+        {"{\"op\":\"ping\",\"d\\u0061ta\":-0e5}", "-0e5"},
+        {"{\"op\":\"ping\",\"data\":null}", "null"},
+    };
+    lg_ws_command cmd;
+    lg_error err;
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        assert_int_equal(parse(cases[i][0], &cmd, &err), 0);
+        assert_string_equal(cmd.ping_data, cases[i][1]);
+        lg_ws_command_free(&cmd);
+    }
+
+    assert_int_equal(parse("{\"op\":\"ping\"}", &cmd, &err), 0);
+    assert_null(cmd.ping_data);
+    lg_ws_command_free(&cmd);
+}
+
 static void protocol_rejects_bad_commands(void **state)
 {
     const char *const cases[][2] = {
@@ -249,6 +273,11 @@ static void protocol_rejects_bad_commands(void **state)
         {"{\"op\":\"subscribe\",\"channel\":\"a\",\"max_rate\":-1}", "\"max_rate\" must be"},
         {"{\"op\":\"subscribe\",\"channel\":\"a\",\"last_event_id\":5}", "\"last_event_id\" must be a string"},
         {"{\"op\":\"ping\",\"op\":\"ping\"}", "invalid JSON"},
+        {"{\"op\":\"ping\\u0000x\"}", "\"op\" contains a NUL character"},
+        {"{\"op\":\"subscribe\",\"channel\":\"a\\u0000b\"}", "\"channel\" contains a NUL character"},
+        {"{\"op\":\"subscribe\",\"channels\":[\"a\",\"\\u0000\"]}", "\"channels\" contains a NUL character"},
+        {"{\"op\":\"subscribe\",\"channel\":\"a\",\"last_event_id\":\"x\\u0000\"}",
+         "\"last_event_id\" contains a NUL character"},
     };
     lg_ws_command cmd;
     lg_error err;
@@ -306,16 +335,61 @@ static void deflate_rejects_garbage(void **state)
     lg_buf_free(&plain);
 }
 
+/* 03 00 is a final fixed-Huffman block holding nothing: a whole raw deflate stream. */
+static void deflate_inflate_rejects_data_after_final_block(void **state)
+{
+    lg_buf plain = LG_BUF_INIT;
+    lg_error err;
+
+    assert_int_equal(lg_ws_inflate("\x03\x00", 2, 4096, &plain, &err), 0);
+    assert_int_equal(plain.len, 0);
+    lg_buf_free(&plain);
+
+    assert_int_equal(lg_ws_inflate("\x03\x00junk", 6, 4096, &plain, &err), -1);
+    assert_non_null(strstr(err.message, "4 bytes after the final deflate block"));
+    lg_buf_free(&plain);
+}
+
 static void deflate_offer_parsing(void **state)
 {
-    assert_true(lg_ws_deflate_offered("permessage-deflate"));
-    assert_true(lg_ws_deflate_offered("permessage-deflate; client_max_window_bits"));
-    assert_true(lg_ws_deflate_offered("x-webkit-deflate-frame, permessage-deflate; server_no_context_takeover"));
-    assert_true(lg_ws_deflate_offered("permessage-deflate; server_max_window_bits=15"));
-    assert_false(lg_ws_deflate_offered("permessage-deflate; server_max_window_bits=10"));
-    assert_false(lg_ws_deflate_offered("permessage-deflate; unknown_param"));
-    assert_false(lg_ws_deflate_offered("x-webkit-deflate-frame"));
-    assert_false(lg_ws_deflate_offered(NULL));
+    static const struct {
+        const char *header;
+        int accepted;
+        int server_window_bits;
+    } cases[] = {
+        {"permessage-deflate", 1, 0},
+        {"permessage-deflate; client_max_window_bits", 1, 0},
+        {"permessage-deflate; client_max_window_bits=8", 1, 0},
+        {"permessage-deflate; client_max_window_bits=\"10\"", 1, 0},
+        {"x-webkit-deflate-frame, permessage-deflate; server_no_context_takeover", 1, 0},
+        {"permessage-deflate; server_max_window_bits=15", 1, 15},
+        {"permessage-deflate; server_max_window_bits = 12", 1, 12},
+        {"permessage-deflate; server_max_window_bits=10", 0, 0},
+        {"permessage-deflate; server_max_window_bits=XYZ", 0, 0},
+        {"permessage-deflate; server_max_window_bits", 0, 0},
+        {"permessage-deflate; client_max_window_bits=7", 0, 0},
+        {"permessage-deflate; client_max_window_bits=16", 0, 0},
+        {"permessage-deflate; client_max_window_bits=abc", 0, 0},
+        {"permessage-deflate; client_max_window_bits=09", 0, 0},
+        {"permessage-deflate; client_max_window_bits=", 0, 0},
+        {"permessage-deflate; client_max_window_bits; client_max_window_bits", 0, 0},
+        {"permessage-deflate; server_no_context_takeover; server_no_context_takeover", 0, 0},
+        {"permessage-deflate; server_no_context_takeover=1", 0, 0},
+        {"permessage-deflate; client_max_window_bits=7, permessage-deflate", 1, 0},
+        {"permessage-deflate; server_max_window_bits=9, permessage-deflate; server_max_window_bits=13", 1, 13},
+        {"permessage-deflate; unknown_param", 0, 0},
+        {"x-webkit-deflate-frame", 0, 0},
+    };
+    int bits;
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        bits = -1;
+        if (lg_ws_deflate_offered(cases[i].header, &bits) != cases[i].accepted)
+            fail_msg("offer '%s': expected %s", cases[i].header, cases[i].accepted ? "accepted" : "declined");
+        if (cases[i].accepted)
+            assert_int_equal(bits, cases[i].server_window_bits);
+    }
+    assert_false(lg_ws_deflate_offered(NULL, &bits));
 }
 
 int main(void)
@@ -333,9 +407,11 @@ int main(void)
         cmocka_unit_test(message_notices),
         cmocka_unit_test(protocol_parses_subscribe),
         cmocka_unit_test(protocol_parses_ping_and_unsubscribe),
+        cmocka_unit_test(protocol_keeps_ping_data_bytes),
         cmocka_unit_test(protocol_rejects_bad_commands),
         cmocka_unit_test(deflate_round_trip),
         cmocka_unit_test(deflate_inflate_stops_at_limit),
+        cmocka_unit_test(deflate_inflate_rejects_data_after_final_block),
         cmocka_unit_test(deflate_rejects_garbage),
         cmocka_unit_test(deflate_offer_parsing),
     };

@@ -1,4 +1,4 @@
-# unit.mk: cmocka tests of the channel core, the outbound queue, the SSE encoding, the pacer, Lua, retry delays and dedup windows, included by Makefile.am.
+# unit.mk: cmocka tests of the channel core, the outbound queue, the SSE encoding, the pacer, the log rate limit, Lua, retry delays and dedup windows, included by Makefile.am.
 check_PROGRAMS += tests/unit/test_channel tests/unit/test_outqueue tests/unit/test_sse
 TESTS += tests/unit/test_channel tests/unit/test_outqueue tests/unit/test_sse
 
@@ -20,6 +20,12 @@ TESTS += tests/unit/test_pacer
 tests_unit_test_pacer_SOURCES = tests/unit/test_pacer.c
 tests_unit_test_pacer_CFLAGS = $(UNIT_TEST_CFLAGS_COMMON)
 tests_unit_test_pacer_LDADD = $(UNIT_TEST_LIBS_COMMON)
+
+check_PROGRAMS += tests/unit/test_log
+TESTS += tests/unit/test_log
+tests_unit_test_log_SOURCES = tests/unit/test_log.c
+tests_unit_test_log_CFLAGS = $(UNIT_TEST_CFLAGS_COMMON)
+tests_unit_test_log_LDADD = $(UNIT_TEST_LIBS_COMMON)
 
 check_PROGRAMS += tests/unit/test_lua
 TESTS += tests/unit/test_lua
