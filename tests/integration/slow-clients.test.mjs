@@ -123,9 +123,14 @@ describe('slow clients', () => {
     await fast.waitFor(() => fast.messages().length === 200, 10000 * SLOW, 'the warm-up events');
     const before = await rssBytes(livegate.process.pid);
 
+    // Forty events at a time (about 160 KiB), each batch read by the fast client before the next,
+    // so that only the stalled client's queue fills, however loaded the machine is.
     const total = 5000;
-    for (let n = 200; n < total; n++)
+    for (let n = 200; n < total; n++) {
       await publish(livegate.adminUrl, 'drop.a', payload(n));
+      if (n % 40 === 39)
+        await fast.waitFor(() => fast.messages().length === n + 1, 20000 * SLOW, `event ${n} at the fast client`);
+    }
     await fast.waitFor(() => fast.messages().length === total, 20000 * SLOW, 'every event at the fast client');
     const afterRss = await rssBytes(livegate.process.pid);
 
