@@ -39,6 +39,8 @@ export abstract class ClientBase implements LivegateClient {
   readonly channels: ChannelStore;
   protected readonly platform: Platform;
   #unwatchSet: () => void;
+  #syncQueued = false;
+  #syncedSet = '';
 
   protected constructor(options: ClientOptions) {
     this.platform = options.platform ?? browserPlatform;
@@ -54,6 +56,7 @@ export abstract class ClientBase implements LivegateClient {
   destroy(): void {
     this.#unwatchSet();
     this.connection.destroy();
+    this.#syncedSet = '';
   }
 
   protected abstract connect(events: Parameters<Connector>[0]): () => void;
@@ -61,13 +64,29 @@ export abstract class ClientBase implements LivegateClient {
   /** Called when the channel set changed while the connection runs. */
   protected abstract channelsChanged(): void;
 
+  // Components usually mount and unmount together: one check after the current task's
+  // synchronous work serves them all, and a release followed by a new reference to
+  // the same channel (React's StrictMode) changes nothing.
   #handleSetChange(): void {
-    const state = this.connection.status.get().state;
-    if (this.channels.names().length === 0) {
-      this.connection.stop();
+    if (this.#syncQueued)
       return;
-    }
-    if (state === 'idle')
+    this.#syncQueued = true;
+    queueMicrotask(() => {
+      this.#syncQueued = false;
+      this.#sync();
+    });
+  }
+
+  #sync(): void {
+    const names = this.channels.names();
+    const key = names.join('\n');
+    if (key === this.#syncedSet)
+      return;
+    this.#syncedSet = key;
+
+    if (names.length === 0)
+      this.connection.stop();
+    else if (this.connection.status.get().state === 'idle')
       this.connection.start();
     else
       this.channelsChanged();

@@ -33,7 +33,6 @@ export class SSEClient extends ClientBase {
   // Channels whose `subscribed` notice arrived on the previous stream: the resume
   // position covers them.
   #confirmed = new Set<string>();
-  #restartQueued = false;
 
   constructor(options: SSEClientOptions = {}) {
     super(options);
@@ -47,15 +46,7 @@ export class SSEClient extends ClientBase {
   }
 
   protected channelsChanged(): void {
-    // Several components usually mount in one task: one new stream serves them all.
-    if (this.#restartQueued)
-      return;
-    this.#restartQueued = true;
-    queueMicrotask(() => {
-      this.#restartQueued = false;
-      if (this.channels.names().length > 0)
-        this.connection.restart();
-    });
+    this.connection.restart();
   }
 
   /**
