@@ -10,7 +10,7 @@ export default defineConfig({
   build: {
     outDir: 'dist',
     // dist/ holds a tracked placeholder (.gitkeep) so that a fresh clone's web_root
-    // exists; scripts/build-web.mjs removes the previous build's files instead.
+    // exists; scripts/clean-dist.mjs removes the previous build's files instead.
     emptyOutDir: false,
     chunkSizeWarningLimit: 1024,
   },

@@ -6,7 +6,7 @@ import { backoffDelayMs } from './backoff';
 import { CircuitBreaker } from './breaker';
 import { CONNECTION_DEFAULTS, type ConnectionOptions } from './defaults';
 import { LivegateError, RetryLimitError } from './errors';
-import { Observable, type ConnectionStatus } from './status';
+import { Observable, type LivegateStatus } from './status';
 
 /** How a session ended: `retry` reconnects with backoff, `fatal` stops in the failed state. */
 export type SessionEnd =
@@ -69,7 +69,7 @@ type TimerName = 'retry' | 'connect' | 'healthy' | 'stall';
  * reconnect(). stop() closes the connection and clears every timer; start() may follow.
  */
 export class Connection {
-  readonly status = new Observable<ConnectionStatus>({ state: 'idle' });
+  readonly status = new Observable<LivegateStatus>({ state: 'idle' });
   readonly options: Readonly<ConnectionOptions>;
   #connector: Connector;
   #platform: Platform;

@@ -7,7 +7,7 @@ import type { LivegateError } from './errors';
  * State of one client connection. `reconnecting` has `retryAt` (ms since the epoch)
  * while it waits for the next attempt and null while that attempt runs.
  */
-export type ConnectionStatus =
+export type LivegateStatus =
   | { readonly state: 'idle' }
   | { readonly state: 'connecting'; readonly attempt: number }
   | { readonly state: 'live'; readonly since: number }
@@ -22,7 +22,7 @@ export type ConnectionStatus =
   | { readonly state: 'offline' }
   | { readonly state: 'failed'; readonly error: LivegateError };
 
-export type ConnectionState = ConnectionStatus['state'];
+export type ConnectionState = LivegateStatus['state'];
 
 export type Listener = () => void;
 

@@ -7,7 +7,7 @@ import type { ChannelState, Envelope } from '../core/channels';
 import type { ClientOptions, LivegateClient, TransportName } from '../core/client';
 import type { ChannelOptions } from '../core/defaults';
 import { sharedClient } from '../core/registry';
-import type { ConnectionStatus } from '../core/status';
+import type { LivegateStatus } from '../core/status';
 import type { WebSocketClient } from '../core/ws';
 
 interface ProviderValue {
@@ -39,14 +39,14 @@ export function useLivegateClient(transport?: TransportName, options?: ClientOpt
 }
 
 /** Returns the connection status of `client`, re-rendering on every change. */
-export function useConnectionStatus(client: LivegateClient): ConnectionStatus {
+export function useConnectionStatus(client: LivegateClient): LivegateStatus {
   const { subscribe, get } = client.connection.status;
   return useSyncExternalStore(subscribe, get, get);
 }
 
 export interface TransportHook<Client extends LivegateClient> {
   client: Client;
-  status: ConnectionStatus;
+  status: LivegateStatus;
   /** Starts over after `failed`, or skips the wait before the next retry. */
   reconnect(): void;
 }
@@ -73,7 +73,7 @@ export interface UseChannelOptions extends Partial<ChannelOptions> {
 }
 
 export interface ChannelView extends ChannelState {
-  status: ConnectionStatus;
+  status: LivegateStatus;
 }
 
 /**
