@@ -17,8 +17,8 @@ const SYMBOLS = [
   'CDNS', 'FTNT', 'ZS', 'CRWD', 'DDOG', 'NET', 'MDB', 'TEAM', 'WDAY', 'HUBS',
 ];
 
-// Requests in flight at most; ticks that find the limit reached are skipped (and
-// counted), so a slow gateway slows the feed down instead of piling up requests.
+// Maximum of requests in flight. A tick that finds this many is skipped and counted,
+// so a slow gateway slows the feed down instead of piling up requests.
 const MAX_IN_FLIGHT = 64;
 const SYMBOLS_REPUBLISH_MS = 30000;
 const REPORT_INTERVAL_MS = 5000;
@@ -126,8 +126,8 @@ async function publish(channel, key, data) {
 const market = createMarket(SYMBOLS.slice(0, symbolCount));
 const publishSymbols = () => publish('markets.symbols', null, { symbols: market.map((quote) => quote.symbol) });
 
-// Ticks are spread evenly over each second, so the gateway sees a steady stream and not
-// a burst per period. Each timer callback publishes the ticks that are due by the clock,
+// Ticks are spread evenly over each second, so the gateway receives a steady stream
+// and not a burst per period. Each timer callback publishes the ticks that are due by the clock,
 // because Node's timers fire at most once per millisecond and late under load.
 const TIMER_MS = 5;
 const ticksPerMs = (rate * market.length) / 1000;

@@ -8,6 +8,9 @@ import { formatCount, formatFixed } from './format';
 
 export const STATS_CHANNEL = 'livegate.stats';
 
+// The shape beside each source's health word, so that health does not rest on colour alone.
+const HEALTH_SHAPES: Record<string, string> = { ok: '●', degraded: '▲', failed: '✕' };
+
 type Fields = Record<string, unknown>;
 
 function asFields(value: unknown): Fields {
@@ -64,7 +67,7 @@ export function GatewayCard() {
           const health = String(source.status ?? source.health ?? 'unknown');
           return (
             <li key={String(source.name)} data-health={health}>
-              <span aria-hidden="true">{health === 'ok' ? '●' : health === 'degraded' ? '▲' : '✕'}</span> {String(source.name)} <span className="muted">{health}</span>
+              <span aria-hidden="true">{HEALTH_SHAPES[health] ?? '?'}</span> {String(source.name)} <span className="muted">{health}</span>
             </li>
           );
         })}

@@ -66,7 +66,11 @@ const WatchRow = memo(function WatchRow({ symbol, selected, onSelect }: { symbol
   const { latest } = useChannel(`prices.${symbol}`, { historyLength: 1 });
   const quote = (latest?.data ?? {}) as Quote;
   const change = typeof quote.price === 'number' && typeof quote.open === 'number' && quote.open !== 0 ? ((quote.price - quote.open) / quote.open) * 100 : undefined;
-  const trend = change === undefined ? 'flat' : change > 0 ? 'up' : change < 0 ? 'down' : 'flat';
+  let trend = 'flat';
+  if (change !== undefined && change > 0)
+    trend = 'up';
+  else if (change !== undefined && change < 0)
+    trend = 'down';
 
   return (
     <tr aria-selected={selected} data-symbol={symbol} onClick={() => onSelect(symbol)}>

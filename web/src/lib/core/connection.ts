@@ -8,12 +8,12 @@ import { CONNECTION_DEFAULTS, type ConnectionOptions } from './defaults';
 import { LivegateError, RetryLimitError } from './errors';
 import { Observable, type LivegateStatus } from './status';
 
-/** How a session ended: `retry` reconnects with backoff, `fatal` stops in the failed state. */
+/** End of a session: `retry` reconnects with backoff, `fatal` stops in the failed state. */
 export type SessionEnd =
   | { readonly kind: 'retry'; readonly message: string }
   | { readonly kind: 'fatal'; readonly error: LivegateError };
 
-/** What a transport session reports to its Connection. Calls from a closed session are ignored. */
+/** Reports of a transport session to its Connection. Calls from a closed session are ignored. */
 export interface SessionEvents {
   /** The connection is established and subscribed: the status becomes live. */
   opened(): void;

@@ -51,7 +51,7 @@ export interface TransportHook<Client extends LivegateClient> {
   reconnect(): void;
 }
 
-/** The page's Server-Sent Events client and its status. The connection opens with the first channel followed. */
+/** Returns the page's Server-Sent Events client and its status. The connection opens with the first channel followed. */
 export function useSSE(options?: ClientOptions): TransportHook<LivegateClient> {
   const client = useLivegateClient('sse', options);
   const status = useConnectionStatus(client);
@@ -59,7 +59,7 @@ export function useSSE(options?: ClientOptions): TransportHook<LivegateClient> {
   return { client, status, reconnect };
 }
 
-/** The page's WebSocket client and its status, with `send` for protocol messages. */
+/** Returns the page's WebSocket client and its status, with `send` for protocol messages. */
 export function useWebSocket(options?: ClientOptions): TransportHook<WebSocketClient> & { send(message: Record<string, unknown>): void } {
   const client = useLivegateClient('ws', options) as WebSocketClient;
   const status = useConnectionStatus(client);
