@@ -527,8 +527,8 @@ static int lg_settings_check_web_root(lg_settings *settings, lg_error *err)
     resolved = lg_settings_resolve_path(settings, root);
     lg_settings_position(settings->doc->root, path, where, sizeof(where));
     if (stat(resolved, &st) < 0)
-        rc = lg_error_set(err, "%s: cannot use server.web_root %s: %s (point it at the dashboard, web/dashboard-v0 "
-                               "in the source tree, or leave it unset to serve no pages)",
+        rc = lg_error_set(err, "%s: cannot use server.web_root %s: %s (point it at the dashboard, web/dist in "
+                               "the source tree after scripts/run.sh builds it, or leave it unset to serve no pages)",
                           where, resolved, strerror(errno));
     else if (!S_ISDIR(st.st_mode))
         rc = lg_error_set(err, "%s: server.web_root %s is not a directory", where, resolved);

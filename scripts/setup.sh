@@ -1,7 +1,9 @@
 #!/bin/sh
-# Install what livegate needs on Debian and is missing: build tools and libraries
-# always, test tools (Chromium, Node.js packages, Redis, Kafka's jars) with --test. Safe to run again:
-# installed packages are skipped, and apt keeps its downloads in its cache.
+# Install what livegate needs on Debian and is missing: build tools, libraries,
+# Node.js and the dashboard's Node.js packages (web/, with npm ci) always, test tools
+# (Chromium, Redis, kcat, Java and Maven, the test suite's Node.js packages, Apache
+# Kafka's jars) with --test. Safe to run again: installed packages are skipped, and
+# apt, npm and Maven keep their downloads in their caches.
 #
 # Usage: scripts/setup.sh [--test]
 set -eu
@@ -13,8 +15,8 @@ with_tests=no
 build_packages="build-essential autoconf automake libtool pkg-config
 libevent-dev libyaml-dev libjansson-dev liblua5.4-dev librdkafka-dev
 libhiredis-dev libcurl4-openssl-dev libssl-dev libcmocka-dev
-libhttp-parser-dev libwslay-dev uthash-dev zlib1g-dev"
-test_packages="nodejs npm chromium curl procps openssl redis-server kcat maven openjdk-17-jre-headless"
+libhttp-parser-dev libwslay-dev uthash-dev zlib1g-dev nodejs npm"
+test_packages="chromium curl procps openssl redis-server kcat maven openjdk-17-jre-headless"
 
 missing_packages() {
     for package in "$@"; do
@@ -53,6 +55,18 @@ if [ -n "$missing" ]; then
         # shellcheck disable=SC2086
         run_as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $missing
     fi
+fi
+
+# Vite 8, which builds the dashboard, needs Node.js 20.19 or later (22.12 on the 22 line).
+node_version=$(node -p 'process.versions.node')
+if ! node -e 'const [major, minor] = process.versions.node.split(".").map(Number); process.exit(major > 22 || (major === 22 && minor >= 12) || (major === 20 && minor >= 19) ? 0 : 1)'; then
+    echo "setup: Node.js $node_version is too old for the dashboard build: install Node.js 20.19 or later (22.12 or later on the 22 line)" >&2
+    exit 1
+fi
+
+if [ ! -d "$top/web/node_modules" ] || [ "$top/web/package-lock.json" -nt "$top/web/node_modules/.package-lock.json" ]; then
+    echo "setup: installing the dashboard's Node.js packages (npm ci in web/)"
+    (cd "$top/web" && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
 if [ "$with_tests" = yes ]; then

@@ -1,7 +1,8 @@
 #!/bin/sh
-# Run every test: install what is missing, build, run the unit tests and the
-# integration and browser tests against the real binary, then do it all again
-# with AddressSanitizer and UndefinedBehaviorSanitizer. Exits non-zero when
+# Run every test: install what is missing, build, run the unit tests, the web
+# library's tests (Vitest) and the integration and browser tests against the real
+# binary, then run the unit and integration tests again with AddressSanitizer and
+# UndefinedBehaviorSanitizer. Exits non-zero when
 # any test fails and ends with one summary line.
 #
 # Usage: scripts/test.sh
@@ -38,6 +39,22 @@ unit_tests() {
     return $rc
 }
 
+# Runs Vitest in web/ and prints its summary lines ("Tests  N passed (N)").
+web_tests() {
+    (cd web && npx vitest run --reporter=dot >"$top/tests/artifacts/vitest.log" 2>&1)
+    rc=$?
+    sed 's/\x1b\[[0-9;]*m//g' tests/artifacts/vitest.log | grep -E '^ *(Test Files|Tests|FAIL|×)' 
+    [ $rc -ne 0 ] && sed 's/\x1b\[[0-9;]*m//g' tests/artifacts/vitest.log | tail -60
+    return $rc
+}
+
+web_build() {
+    (cd web && npm run --silent build >"$top/tests/artifacts/web-build.log" 2>&1)
+    rc=$?
+    [ $rc -ne 0 ] && tail -40 tests/artifacts/web-build.log
+    return $rc
+}
+
 node_tests() {
     build_dir=$1
     shift
@@ -49,6 +66,8 @@ mkdir -p tests/artifacts
 
 step "build" scripts/build.sh
 step "unit tests" unit_tests build
+step "web tests (vitest)" web_tests
+step "web build" web_build
 step "integration tests" node_tests build tests/integration/*.test.mjs
 step "browser tests" node_tests build tests/browser/*.test.mjs
 
