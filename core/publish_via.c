@@ -3,7 +3,7 @@
  * The admin request is answered from the source's acknowledgement, on the
  * main thread, so a 201 means the event is durable upstream (for Kafka:
  * written to every in-sync replica) and a 503 means nothing was written and
- * no other source was told about it. */
+ * no other source was notified. */
 #include "config.h"
 
 #include <stdlib.h>

@@ -16,6 +16,7 @@
 #include "discovery.h"
 
 #define METADATA_TIMEOUT_MS 2000
+#define TIME_LOOKUP_TIMEOUT_MS 5000
 #define RETRY_MS 1000
 
 struct kafka_discovery {
@@ -29,6 +30,10 @@ struct kafka_discovery {
     pthread_cond_t wake;
     int stopping;
     kafka_topic_found *found; /* one per topic, under LOCK */
+
+    int64_t start_time_ms;   /* -1: no lookup by time */
+    int64_t **time_offsets;  /* per topic, NULL until looked up, under LOCK */
+    int *time_offset_counts; /* partitions in each of them */
 };
 
 /* Request TOPIC's metadata into RESULT. */
@@ -106,6 +111,56 @@ static int pause_for(kafka_discovery *discovery, int64_t ms)
     return stopping;
 }
 
+/* Look up, for each of PARTITIONS partitions of topic I, the first offset at
+ * or after the start time, and keep them for kafka_discovery_time_offset. */
+static void look_up_start_time(kafka_discovery *discovery, size_t i, int partitions)
+{
+    rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(partitions);
+    int64_t *offsets = lg_calloc((size_t)partitions, sizeof(*offsets));
+    rd_kafka_resp_err_t rc;
+
+    for (int p = 0; p < partitions; p++)
+        rd_kafka_topic_partition_list_add(list, discovery->topics->items[i], p)->offset = discovery->start_time_ms;
+
+    rc = rd_kafka_offsets_for_times(discovery->kafka, list, TIME_LOOKUP_TIMEOUT_MS);
+    for (int p = 0; p < partitions; p++) {
+        const rd_kafka_topic_partition_t *found = &list->elems[p];
+
+        offsets[p] = rc == RD_KAFKA_RESP_ERR_NO_ERROR && found->err == RD_KAFKA_RESP_ERR_NO_ERROR && found->offset >= 0
+                         ? found->offset
+                         : RD_KAFKA_OFFSET_END;
+    }
+    rd_kafka_topic_partition_list_destroy(list);
+
+    pthread_mutex_lock(&discovery->lock);
+    discovery->time_offsets[i] = offsets;
+    discovery->time_offset_counts[i] = partitions;
+    pthread_mutex_unlock(&discovery->lock);
+}
+
+static int needs_time_lookup(kafka_discovery *discovery, size_t i, const kafka_topic_found *result)
+{
+    int needed;
+
+    if (discovery->start_time_ms < 0 || result->partitions <= 0)
+        return 0;
+    pthread_mutex_lock(&discovery->lock);
+    needed = discovery->time_offsets[i] == NULL;
+    pthread_mutex_unlock(&discovery->lock);
+    return needed;
+}
+
+int64_t kafka_discovery_time_offset(kafka_discovery *discovery, size_t topic_index, int32_t partition)
+{
+    int64_t offset = RD_KAFKA_OFFSET_END;
+
+    pthread_mutex_lock(&discovery->lock);
+    if (discovery->time_offsets[topic_index] != NULL && partition < discovery->time_offset_counts[topic_index])
+        offset = discovery->time_offsets[topic_index][partition];
+    pthread_mutex_unlock(&discovery->lock);
+    return offset;
+}
+
 static void *discovery_main(void *arg)
 {
     kafka_discovery *discovery = arg;
@@ -118,6 +173,8 @@ static void *discovery_main(void *arg)
             kafka_topic_found result;
 
             request_topic(discovery->kafka, discovery->topics->items[i], &result);
+            if (needs_time_lookup(discovery, i, &result))
+                look_up_start_time(discovery, i, result.partitions);
             changed |= store(discovery, i, &result);
             failing |= result.partitions < 0;
         }
@@ -130,7 +187,7 @@ static void *discovery_main(void *arg)
 }
 
 kafka_discovery *kafka_discovery_start(rd_kafka_t *kafka, const lg_string_list *topics, int64_t refresh_ms,
-                                       int notify_fd, lg_error *err)
+                                       int64_t start_time_ms, int notify_fd, lg_error *err)
 {
     kafka_discovery *discovery = lg_calloc(1, sizeof(*discovery));
     int rc;
@@ -140,6 +197,9 @@ kafka_discovery *kafka_discovery_start(rd_kafka_t *kafka, const lg_string_list *
     discovery->refresh_ms = refresh_ms;
     discovery->notify_fd = notify_fd;
     discovery->found = lg_calloc(topics->count, sizeof(*discovery->found));
+    discovery->start_time_ms = start_time_ms;
+    discovery->time_offsets = lg_calloc(topics->count, sizeof(*discovery->time_offsets));
+    discovery->time_offset_counts = lg_calloc(topics->count, sizeof(*discovery->time_offset_counts));
     for (size_t i = 0; i < topics->count; i++)
         discovery->found[i].partitions = -1;
     pthread_mutex_init(&discovery->lock, NULL);
@@ -150,6 +210,8 @@ kafka_discovery *kafka_discovery_start(rd_kafka_t *kafka, const lg_string_list *
         lg_error_set(err, "cannot start the partition discovery thread: %s", strerror(rc));
         pthread_cond_destroy(&discovery->wake);
         pthread_mutex_destroy(&discovery->lock);
+        free(discovery->time_offsets);
+        free(discovery->time_offset_counts);
         free(discovery->found);
         free(discovery);
         return NULL;
@@ -177,6 +239,10 @@ void kafka_discovery_stop(kafka_discovery *discovery)
     pthread_join(discovery->thread, NULL);
     pthread_cond_destroy(&discovery->wake);
     pthread_mutex_destroy(&discovery->lock);
+    for (size_t i = 0; i < discovery->topics->count; i++)
+        free(discovery->time_offsets[i]);
+    free(discovery->time_offsets);
+    free(discovery->time_offset_counts);
     free(discovery->found);
     free(discovery);
 }

@@ -22,11 +22,12 @@
 #include "properties.h"
 #include "plugin_api.h"
 #include "route.h"
+#include "start_time.h"
 #include "consumer_stats.h"
 
-enum kafka_start { START_LATEST, START_EARLIEST, START_LAST };
+enum kafka_start { START_LATEST, START_EARLIEST, START_LAST, START_TIME };
 
-static const char *const start_names[] = {"latest", "earliest", "last", NULL};
+static const char *const start_names[] = {"latest", "earliest", "last", "time", NULL};
 
 typedef struct kafka_config {
     char *brokers;
@@ -35,6 +36,7 @@ typedef struct kafka_config {
     char *channel_field;
     int start;
     int64_t start_last;
+    char *start_time;
     int use_key;
     char *type_header;
     const lg_conf_node *properties;
@@ -81,6 +83,7 @@ typedef struct kafka_state {
     char *broker_problem; /* the last broker error, until statistics show a broker up */
     lg_health health;
     char *health_reason;
+    int64_t start_time_ms; /* with start: time; -1 otherwise */
 } kafka_state;
 
 static void count(kafka_state *state, const char *name, const char *help)
@@ -348,11 +351,13 @@ static void assign_partitions(kafka_state *state, size_t i, int count)
     int first = state->topics[i].assigned;
     int from_first = state->topics[i].partitions_known || state->topics[i].created_later;
     int64_t offset = from_first ? RD_KAFKA_OFFSET_BEGINNING : start_offset(state->config);
+    int by_time = !from_first && state->config->start == START_TIME;
     rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(count - first);
     rd_kafka_error_t *error;
 
     for (int p = first; p < count; p++)
-        rd_kafka_topic_partition_list_add(list, topic, p)->offset = offset;
+        rd_kafka_topic_partition_list_add(list, topic, p)->offset =
+            by_time ? kafka_discovery_time_offset(state->discovery, i, p) : offset;
 
     error = rd_kafka_incremental_assign(state->kafka, list);
     if (error != NULL) {
@@ -457,6 +462,9 @@ static int check_config(const kafka_config *config, lg_error *err)
     if (config->start == START_LAST && config->start_last <= 0)
         return lg_error_set(err, "start is last, but start_last is not set: set how many records per partition "
                             "to read back, such as 1000");
+    if (config->start == START_TIME && config->start_time == NULL)
+        return lg_error_set(err, "start is time, but start_time is not set: set it to an RFC 3339 time such as "
+                            "\"2026-12-04T10:00:00Z\"");
     return 0;
 }
 
@@ -490,6 +498,11 @@ static int kafka_init(lg_instance *instance, void *config_ptr, lg_error *err)
     state->config = config;
     state->brokers_up = -1;
     state->health = LG_HEALTH_OK;
+    state->start_time_ms = -1;
+    if (config->start == START_TIME && kafka_parse_start_time(config->start_time, &state->start_time_ms, err) < 0) {
+        free(state);
+        return -1;
+    }
     state->wake_pipe[0] = state->wake_pipe[1] = -1;
     state->discovery_pipe[0] = state->discovery_pipe[1] = -1;
     state->topics = lg_calloc(config->topics.count, sizeof(*state->topics));
@@ -585,7 +598,7 @@ static int kafka_start(lg_instance *instance, lg_error *err)
         return -1;
 
     state->discovery = kafka_discovery_start(state->kafka, &config->topics, config->metadata_refresh_ms,
-                                             state->discovery_pipe[1], err);
+                                             state->start_time_ms, state->discovery_pipe[1], err);
     if (state->discovery == NULL)
         return -1;
 
@@ -689,8 +702,8 @@ static const lg_option kafka_options[] = {
         .default_value = "latest",
         .choices = start_names,
         .description = "Where reading starts: latest (records produced from now on), earliest (everything "
-                       "the topic still holds), or last (the last start_last records of each partition, so "
-                       "history is warm after a start).",
+                       "the topic still holds), last (the last start_last records of each partition, so "
+                       "history is warm after a start), or time (the first record at or after start_time).",
     },
     {
         .name = "start_last",
@@ -700,6 +713,14 @@ static const lg_option kafka_options[] = {
         .min = 0,
         .max = 100000000,
         .description = "Records per partition read back with start: last.",
+    },
+    {
+        .name = "start_time",
+        .type = LG_OPT_STRING,
+        .offset = LG_OPT_FIELD(kafka_config, start_time),
+        .description = "With start: time, an RFC 3339 time with its zone (\"2026-12-04T10:00:00Z\") or Unix "
+                       "milliseconds; each partition is read from its first record at or after it, or from "
+                       "its end when it has none.",
     },
     {
         .name = "use_key",

@@ -6,6 +6,7 @@ plugins_kafka_kafka_la_SOURCES = \
 	plugins/kafka/producer.c plugins/kafka/producer.h \
 	plugins/kafka/properties.c plugins/kafka/properties.h \
 	plugins/kafka/route.c plugins/kafka/route.h \
+	plugins/kafka/start_time.c plugins/kafka/start_time.h \
 	plugins/kafka/consumer_stats.c plugins/kafka/consumer_stats.h
 plugins_kafka_kafka_la_CFLAGS = $(AM_CFLAGS) $(RDKAFKA_CFLAGS)
 plugins_kafka_kafka_la_LIBADD = $(RDKAFKA_LIBS) $(JANSSON_LIBS) -lpthread
@@ -16,6 +17,7 @@ check_PROGRAMS += tests/unit/test_kafka
 TESTS += tests/unit/test_kafka
 tests_unit_test_kafka_SOURCES = tests/unit/test_kafka.c \
 	plugins/kafka/route.c plugins/kafka/route.h \
+	plugins/kafka/start_time.c plugins/kafka/start_time.h \
 	plugins/kafka/consumer_stats.c plugins/kafka/consumer_stats.h
 tests_unit_test_kafka_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/kafka
 tests_unit_test_kafka_CFLAGS = $(UNIT_TEST_CFLAGS_COMMON)

@@ -59,6 +59,19 @@ describe('kafka source', () => {
       warm.push(`w:{"n":${n}}`);
     await produce(kafka.brokers, 'warm', warm, { partition: 0 });
 
+    // Ten records of "timed" before startTime and ten after it.
+    const early = [];
+    const late = [];
+    for (let n = 0; n < 10; n++) {
+      early.push(`t:{"n":${n}}`);
+      late.push(`t:{"n":${n + 10}}`);
+    }
+    await produce(kafka.brokers, 'timed', early, { partition: 0 });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const startTime = Date.now();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await produce(kafka.brokers, 'timed', late, { partition: 0 });
+
     const source = (name, extra) => `  - name: ${name}
     type: kafka
     brokers: ${kafka.brokers}
@@ -76,6 +89,7 @@ ${source('orders', '    topics: [orders]\n    channel: orders\n    start: earlie
 ${source('bulk', '    topics: [bulk]\n    channel: bulk\n    start: earliest\n')}
 ${source('routed', '    topics: [routed]\n    channel: "routed.{key}"\n    channel_field: channel\n    type_header: type\n    start: earliest\n')}
 ${source('warm', '    topics: [warm]\n    channel: warm\n    start: last\n    start_last: 5\n')}
+${source('timed', `    topics: [timed]\n    channel: timed\n    start: time\n    start_time: "${new Date(startTime).toISOString()}"\n`)}
 ${source('outage', '    topics: [outage]\n    channel: outage\n    start: earliest\n    properties:\n      session.timeout.ms: "6000"\n      reconnect.backoff.max.ms: "1000"\n')}
 channels:
   - match: "*"
@@ -177,6 +191,15 @@ sinks:
     const sse = await openSse(`${livegate.publicUrl}/sse?channel=warm`);
     await sse.waitFor(() => sse.messages().length === 1, WAIT_MS, 'the snapshot');
     assert.deepEqual(sse.messages()[0].data, { n: 19 });
+    sse.close();
+  });
+
+  it('start time reads from the first record at or after it', async () => {
+    await until(async () => (await channelInfo('timed')).history === 10, 'ten timed records');
+    const sse = await openSse(`${livegate.publicUrl}/sse?channel=timed`);
+    await sse.waitFor(() => sse.messages().length === 1, WAIT_MS, 'the snapshot');
+    assert.deepEqual(sse.messages()[0].data, { n: 19 });
+    assert.equal((await channelInfo('timed')).events_in, 10);
     sse.close();
   });
 
@@ -374,6 +397,8 @@ describe('kafka configuration', () => {
     ['unknown placeholder', '    topics: [t]\n    channel: "a.{offset}"\n', /unknown placeholder \{offset\}/],
     ['{key} without keys', '    topics: [t]\n    channel: "a.{key}"\n    use_key: false\n', /uses \{key\}, but use_key is false/],
     ['last without count', '    topics: [t]\n    channel: a\n    start: last\n', /start_last is not set/],
+    ['time without start_time', '    topics: [t]\n    channel: a\n    start: time\n', /start_time is not set/],
+    ['bad start_time', '    topics: [t]\n    channel: a\n    start: time\n    start_time: yesterday\n', /invalid start_time "yesterday": write an RFC 3339 time/],
     ['unknown property', '    topics: [t]\n    channel: a\n    properties:\n      no.such.property: "1"\n',
       /:8:7: librdkafka property 'no.such.property': No such configuration property/],
     ['brokers in properties', '    topics: [t]\n    channel: a\n    properties:\n      bootstrap.servers: x:1\n',

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "route.h"
+#include "start_time.h"
 #include "consumer_stats.h"
 
 static kafka_record_view record(const char *key, const char *value)
@@ -138,6 +139,34 @@ static void stats_reject_other_json(void **state)
     assert_int_equal(s.count, 0);
 }
 
+static void start_time_accepts_rfc3339_and_millis(void **state)
+{
+    int64_t ms = 0;
+    lg_error err;
+
+    assert_int_equal(kafka_parse_start_time("2026-12-04T10:00:00Z", &ms, &err), 0);
+    assert_int_equal(ms, 1796378400000LL);
+    assert_int_equal(kafka_parse_start_time("2026-12-04T11:00:00.25+01:00", &ms, &err), 0);
+    assert_int_equal(ms, 1796378400250LL);
+    assert_int_equal(kafka_parse_start_time("2026-12-04T08:30:00-01:30", &ms, &err), 0);
+    assert_int_equal(ms, 1796378400000LL);
+    assert_int_equal(kafka_parse_start_time("1796378400000", &ms, &err), 0);
+    assert_int_equal(ms, 1796378400000LL);
+}
+
+static void start_time_rejects_other_text(void **state)
+{
+    const char *bad[] = {"", "yesterday", "2026-12-04", "2026-12-04T10:00:00", "2026-12-04T10:00:00+1",
+                         "-5", "12abc", "2026-12-04T10:00:00Zjunk"};
+    int64_t ms;
+    lg_error err;
+
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        assert_int_equal(kafka_parse_start_time(bad[i], &ms, &err), -1);
+        assert_non_null(strstr(err.message, "RFC 3339"));
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -147,6 +176,8 @@ int main(void)
         cmocka_unit_test(unknown_placeholder_is_named),
         cmocka_unit_test(stats_give_lag_and_brokers),
         cmocka_unit_test(stats_reject_other_json),
+        cmocka_unit_test(start_time_accepts_rfc3339_and_millis),
+        cmocka_unit_test(start_time_rejects_other_text),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
