@@ -19,6 +19,7 @@
 #include "publish_via.h"
 #include "rule_scripts.h"
 #include "source_hooks.h"
+#include "stats_channel.h"
 
 static lg_instance *lg_gateway_create_instance(lg_gateway *gateway, const lg_plugin_settings *item,
                                                lg_plugin_kind kind, lg_error *err)
@@ -338,6 +339,7 @@ void lg_gateway_stop(lg_gateway *gateway)
     if (gateway->admin != NULL)
         lg_http_server_stop_accepting(gateway->admin);
     lg_gateway_stop_instances(gateway->sources, gateway->source_count);
+    lg_stats_channel_stop(gateway);
     lg_hub_shutdown_workers(gateway->hub, gateway->settings->server.shutdown_timeout_ms, lg_gateway_on_workers_stopped,
                             gateway);
 }
@@ -421,6 +423,8 @@ int lg_gateway_run(lg_gateway *gateway, lg_error *err)
 
     if (lg_gateway_start_sources(gateway, err) < 0)
         return -1;
+    if (lg_stats_channel_start(gateway) < 0)
+        return lg_error_set(err, "cannot start the timer of server.stats");
 
     LG_LOG_INFO("core", "livegate " PACKAGE_VERSION " running with %s", gateway->settings->path);
     event_base_dispatch(gateway->base);
@@ -440,6 +444,7 @@ void lg_gateway_free(lg_gateway *gateway)
     if (gateway == NULL)
         return;
 
+    lg_stats_channel_stop(gateway);
     lg_gateway_stop_instances(gateway->sources, gateway->source_count);
     lg_gateway_stop_instances(gateway->sinks, gateway->sink_count);
 

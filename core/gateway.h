@@ -52,6 +52,7 @@ typedef struct lg_gateway {
     char admin_address[LG_ADDRESS_BYTES];
 
     struct event *signals[4];
+    struct event *stats_timer; /* server.stats publications, NULL when off */
     int stopping;
     int64_t started_ms;
     int64_t config_loaded_ms;

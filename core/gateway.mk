@@ -32,6 +32,7 @@ libcore_la_SOURCES += \
 	core/snapshot.c core/snapshot.h \
 	core/source_hooks.c core/source_hooks.h \
 	core/stats.c core/stats.h \
+	core/stats_channel.c core/stats_channel.h \
 	core/stream.c core/stream_worker.h \
 	core/worker.c core/worker.h
 libcore_la_LIBADD += $(OPENSSL_LIBS) -lm

@@ -43,6 +43,26 @@ static const lg_option lg_admin_options[] = {
     {0},
 };
 
+static const lg_option lg_stats_options[] = {
+    {.name = "channel",
+     .type = LG_OPT_STRING,
+     .offset = offsetof(lg_stats_settings, channel),
+     .default_value = "livegate.stats",
+     .description = "Channel that livegate's own figures are published into, for dashboards: connections by "
+                    "sink, events in and out, queued bytes, drops by reason, workers, uptime, each source's "
+                    "name, type and health, and each script's rule, calls, errors and state (not the config "
+                    "path, the listeners, health reasons or script errors, which stay in the admin API). A "
+                    "channel rule must match it; \"\" publishes nothing."},
+    {.name = "interval",
+     .type = LG_OPT_DURATION,
+     .offset = offsetof(lg_stats_settings, interval_ms),
+     .default_value = "2s",
+     .min = 0,
+     .max = 3600000,
+     .description = "Time between two publications; 0 publishes nothing."},
+    {0},
+};
+
 static const lg_option lg_log_options[] = {
     {.name = "level",
      .type = LG_OPT_ENUM,
@@ -242,6 +262,11 @@ const lg_option lg_server_options[] = {
      .offset = offsetof(lg_server_settings, lua),
      .table = lg_lua_options,
      .description = "Limits of the channel scripts."},
+    {.name = "stats",
+     .type = LG_OPT_TABLE,
+     .offset = offsetof(lg_server_settings, stats),
+     .table = lg_stats_options,
+     .description = "livegate's own figures published into a channel."},
     {0},
 };
 

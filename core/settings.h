@@ -44,6 +44,12 @@ typedef struct lg_lua_settings {
     int64_t disable_after;
 } lg_lua_settings;
 
+/* server.stats: livegate's own figures published into a channel. */
+typedef struct lg_stats_settings {
+    char *channel;       /* empty: not published */
+    int64_t interval_ms; /* 0: not published */
+} lg_stats_settings;
+
 typedef struct lg_server_settings {
     char *listen;
     int64_t workers;
@@ -54,6 +60,7 @@ typedef struct lg_server_settings {
     lg_log_settings log;
     lg_limit_settings limits;
     lg_lua_settings lua;
+    lg_stats_settings stats;
 } lg_server_settings;
 
 /* One item of "tests:": events published into a config's channels and the

@@ -832,6 +832,7 @@ describe('command line', () => {
         ...(await validOptions('server:\n  log:\n    x: 1\n')).map((name) => `log.${name}`),
         ...(await validOptions('server:\n  limits:\n    x: 1\n')).map((name) => `limits.${name}`),
         ...(await validOptions('server:\n  lua:\n    x: 1\n')).map((name) => `lua.${name}`),
+        ...(await validOptions('server:\n  stats:\n    x: 1\n')).map((name) => `stats.${name}`),
       ],
       channels: [
         ...await validOptions('channels:\n  - match: a\n    x: 1\n'),

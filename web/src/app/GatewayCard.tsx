@@ -1,6 +1,6 @@
 // livegate's own figures (connections, event rates, drops, script errors, source
-// health) from the livegate.stats channel, which an http_poll source fills from the
-// admin API's GET /api/stats. The page cannot fetch /api/stats itself: the admin
+// health) from the livegate.stats channel, which livegate publishes itself
+// (server.stats). The page cannot fetch the admin API's /api/stats: the admin
 // listener is another origin, sends no CORS headers and rejects requests from pages.
 
 import { AnimatedNumber, MetricCard, useChannel, type Envelope } from '../lib';
@@ -41,8 +41,8 @@ export function GatewayCard() {
     return (
       <MetricCard title="livegate" testId="card-gateway" placeholder="no stats yet">
         <p className="card-note">
-          This card shows the channel <code>{STATS_CHANNEL}</code>. Add an <code>http_poll</code> source that polls the admin API's
-          {' '}<code>/api/stats</code> into it (see the README, "Dashboard").
+          This card shows the channel <code>{STATS_CHANNEL}</code>, which livegate publishes every
+          {' '}<code>server.stats.interval</code> when a channel rule matches it (see the README, "Dashboard").
         </p>
       </MetricCard>
     );
