@@ -95,6 +95,7 @@ static void job_succeeded(redis_fetch_job *job, const char *data, size_t len)
     const char *member_name = job->rule->config->fetch.extract;
     json_t *root;
     json_t *member;
+    json_t *key;
     json_error_t error;
     char *text;
 
@@ -103,7 +104,7 @@ static void job_succeeded(redis_fetch_job *job, const char *data, size_t len)
         return;
     }
     if (member_name == NULL) {
-        redis_source_publish(job->source, job->channel, NULL, job->type, job->id, data, len);
+        redis_source_publish(job->source, job->channel, NULL, job->type, NULL, job->id, data, len);
         redis_source_count(job->source, REDIS_COUNT_FETCHES, 1);
         job_free(job);
         return;
@@ -119,8 +120,11 @@ static void job_succeeded(redis_fetch_job *job, const char *data, size_t len)
         free(reason);
         return;
     }
+    /* An envelope from another node's admin API also carries the event's key. */
+    key = json_object_get(root, "key");
     text = json_dumps(member, JSON_ENCODE_ANY | JSON_COMPACT);
-    redis_source_publish(job->source, job->channel, NULL, job->type, job->id, text, strlen(text));
+    redis_source_publish(job->source, job->channel, NULL, job->type, json_is_string(key) ? json_string_value(key) : NULL,
+                         job->id, text, strlen(text));
     redis_source_count(job->source, REDIS_COUNT_FETCHES, 1);
     free(text);
     json_decref(root);

@@ -36,9 +36,10 @@ void redis_source_count(redis_source *source, const char *name, uint64_t delta)
 }
 
 void redis_source_publish(redis_source *source, const char *channel, const char *redis_channel, const char *type,
-                          const char *origin, const char *data, size_t len)
+                          const char *key, const char *origin, const char *data, size_t len)
 {
-    lg_publish event = {.channel = channel, .type = type, .data = data, .data_len = len, .origin = origin};
+    lg_publish event = {
+        .channel = channel, .type = type, .key = key, .data = data, .data_len = len, .origin = origin};
     lg_error err;
 
     if ((int64_t)len > source->config->max_message_size) {
@@ -69,7 +70,7 @@ void redis_message_handle(redis_source *source, redis_rule *rule, const char *ch
     if (rule->config->fetch.from != REDIS_FETCH_NONE)
         redis_fetch_start(source, rule, channel, redis_channel, data, len);
     else
-        redis_source_publish(source, channel, redis_channel, NULL, NULL, data, len);
+        redis_source_publish(source, channel, redis_channel, NULL, NULL, NULL, data, len);
 }
 
 /* Return 16 hex digits that tell this instance's notifications from other nodes'. */

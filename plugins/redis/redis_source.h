@@ -79,13 +79,13 @@ typedef struct redis_source {
 /* Add DELTA to counter NAME of SOURCE. */
 void redis_source_count(redis_source *source, const char *name, uint64_t delta);
 
-/* Publish DATA of LEN bytes into CHANNEL with TYPE and ORIGIN (both may be
- * NULL), after the size check. A fetched event's origin is the id of its
- * notification, so that the channel drops it when the same event also
+/* Publish DATA of LEN bytes into CHANNEL with TYPE, KEY and ORIGIN (each
+ * may be NULL), after the size check. A fetched event's origin is the id of
+ * its notification, so that the channel drops it when the same event also
  * arrives by another way, such as Kafka. Failures are logged with
  * REDIS_CHANNEL and counted. */
 void redis_source_publish(redis_source *source, const char *channel, const char *redis_channel, const char *type,
-                          const char *origin, const char *data, size_t len);
+                          const char *key, const char *origin, const char *data, size_t len);
 
 /* subscriber.c */
 int redis_subscriber_start(redis_source *source, lg_error *err);

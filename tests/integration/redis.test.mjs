@@ -338,7 +338,7 @@ sinks:
     await until(async () => (await client.command('PUBSUB', 'NUMSUB', 'livegate.news.world'))[1] === 1,
       'node B to SUBSCRIBE livegate.news.world');
 
-    await publish(nodeA.adminUrl, 'news.world', { headline: 'hello', n: 1 }, { type: 'story' });
+    await publish(nodeA.adminUrl, 'news.world', { headline: 'hello', n: 1 }, { type: 'story', key: 'world-1' });
     await stream.waitFor(() => stream.messages().length === 1, WAIT_MS, 'the event on node B');
     stream.close();
 
@@ -346,6 +346,7 @@ sinks:
     assert.deepEqual(event.data, { headline: 'hello', n: 1 });
     assert.equal(event.channel, 'news.world');
     assert.equal(event.sseEvent, 'story');
+    assert.equal(event.key, 'world-1');
     assert.equal(await counter(nodeA.adminUrl, 'redis_notifications_total'), 1);
     assert.equal(await counter(nodeB.adminUrl, 'redis_fetches_total'), 1);
   });
