@@ -19,7 +19,15 @@ import { startLivegate } from '../tests/lib/livegate.mjs';
 import { openSse } from '../tests/lib/sse.mjs';
 
 const RECORDS = Number(process.argv[2] ?? 200000);
+// Large batches, so that the producer is not what limits the burst.
+const FAST_PRODUCER = ['linger.ms=50', 'batch.num.messages=10000', 'queue.buffering.max.messages=2000000'];
 const BYTES = Number(process.argv[3] ?? 100);
+
+const NOTICES = ['subscribed', 'reset', 'gap', 'subscribe_error'];
+
+function isRecord(event) {
+  return !NOTICES.includes(event.event);
+}
 
 function percentile(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
@@ -67,6 +75,47 @@ function latencies(events) {
   return events.map((e) => e.receivedAt + offset - JSON.parse(e.data).time).sort((a, b) => a - b);
 }
 
+// Returns the records per second a second livegate reads from the start of the topic
+// into its channel, from its kafka_records_total counter (no client connected). The
+// time runs from the process start, so it includes start-up and partition discovery:
+// a lower bound.
+async function consumeIntoChannelRate(brokers, count) {
+  const started = performance.now();
+  const reader = await startLivegate({
+    config: `server:
+  listen: 127.0.0.1:0
+  admin:
+    listen: 127.0.0.1:0
+  stats:
+    interval: 0s
+sources:
+  - name: reader
+    type: kafka
+    brokers: ${brokers}
+    topics: [bench]
+    channel: bench
+    start: earliest
+channels:
+  - match: "*"
+    history: {length: 0}
+sinks:
+  - type: sse
+`,
+  });
+  try {
+    for (;;) {
+      const text = await (await fetch(`${reader.adminUrl}/metrics`)).text();
+      const match = /^livegate_kafka_records_total\{source="reader"\} (\d+)$/m.exec(text);
+      const done = match === null ? 0 : Number(match[1]);
+      if (done >= count)
+        return done / ((performance.now() - started) / 1000);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  } finally {
+    await reader.stop();
+  }
+}
+
 function records(count, bytes) {
   const pad = 'x'.repeat(Math.max(0, bytes - 24));
   const lines = [];
@@ -110,11 +159,11 @@ sinks:
     const before = stream.events.length;
 
     const produceStarted = performance.now();
-    await produce(kafka.brokers, 'bench', records(RECORDS, BYTES));
+    await produce(kafka.brokers, 'bench', records(RECORDS, BYTES), { properties: FAST_PRODUCER });
     const produceSeconds = (performance.now() - produceStarted) / 1000;
     await stream.waitFor(() => stream.events.length - before >= RECORDS, 600000, `${RECORDS} records`);
 
-    const received = stream.events.slice(before).filter((e) => e.event === undefined);
+    const received = stream.events.slice(before).filter(isRecord);
     const firstAt = received[0].receivedAt;
     const lastAt = received[received.length - 1].receivedAt;
     const burst = latencies(received);
@@ -124,17 +173,19 @@ sinks:
     const pacedBefore = stream.events.length;
     await producePaced(kafka.brokers, 'bench', paced, 1000, BYTES);
     await stream.waitFor(() => stream.events.length - pacedBefore >= paced, 120000, `${paced} paced records`);
-    const steady = latencies(stream.events.slice(pacedBefore).filter((e) => e.event === undefined));
+    const steady = latencies(stream.events.slice(pacedBefore).filter(isRecord));
     stream.close();
 
     const kcatSeconds = await kcatConsumeSeconds(kafka.brokers, 'bench', RECORDS);
+    const channelRate = await consumeIntoChannelRate(kafka.brokers, RECORDS + paced + 1);
     const livegateRate = RECORDS / ((lastAt - firstAt) / 1000);
     const kcatRate = RECORDS / kcatSeconds;
 
     console.log(`records: ${RECORDS} of about ${BYTES} bytes`);
     console.log(`kcat produce:               ${(RECORDS / produceSeconds).toFixed(0)} records/s`);
     console.log(`kcat consume (librdkafka):  ${kcatRate.toFixed(0)} records/s`);
-    console.log(`livegate Kafka to SSE:      ${livegateRate.toFixed(0)} records/s (${(livegateRate / kcatRate).toFixed(2)} of kcat)`);
+    console.log(`livegate Kafka to channel:  ${channelRate.toFixed(0)} records/s (${(channelRate / kcatRate).toFixed(2)} of kcat; no client)`);
+    console.log(`livegate Kafka to SSE:      ${livegateRate.toFixed(0)} records/s (one client, while the burst was produced)`);
     console.log(`latency behind the burst:   p50 ${percentile(burst, 0.5)} ms, p99 ${percentile(burst, 0.99)} ms, max ${burst[burst.length - 1]} ms`);
     console.log(`latency at 1,000/s:         p50 ${percentile(steady, 0.5)} ms, p99 ${percentile(steady, 0.99)} ms, p99.9 ${percentile(steady, 0.999)} ms`);
   } finally {

@@ -79,9 +79,12 @@ export async function startKafka() {
 }
 
 // Produces LINES (strings "KEY:VALUE", or "VALUE" with keyed false) to TOPIC with kcat,
-// to PARTITION or by key, waiting for every acknowledgement.
-export function produce(brokers, topic, lines, { keyed = true, headers = [], partition = null } = {}) {
+// to PARTITION or by key, with extra librdkafka PROPERTIES ("name=value"), waiting for
+// every acknowledgement.
+export function produce(brokers, topic, lines, { keyed = true, headers = [], partition = null, properties = [] } = {}) {
   const args = ['-b', brokers, '-t', topic, '-P', '-X', 'acks=all'];
+  for (const property of properties)
+    args.push('-X', property);
   if (partition !== null)
     args.push('-p', String(partition));
   if (keyed)
