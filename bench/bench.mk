@@ -7,3 +7,11 @@ bench_ws_deflate_bench_LDADD = libcore.la $(ZLIB_LIBS)
 noinst_PROGRAMS += bench/lua-bench
 bench_lua_bench_SOURCES = bench/lua_bench.c
 bench_lua_bench_LDADD = libcore.la
+
+# The load generator: SSE and WebSocket subscribers against livegate or
+# nginx+Nchan; bench/run.sh drives it.
+noinst_PROGRAMS += bench/loadgen
+bench_loadgen_SOURCES = bench/loadgen.c bench/loadgen.h bench/loadgen_histogram.c bench/loadgen_histogram.h \
+	bench/loadgen_publisher.c bench/loadgen_rss.c bench/loadgen_subscriber.c bench/loadgen_target.c \
+	bench/ws_frame.c bench/ws_frame.h
+bench_loadgen_LDADD = $(LIBEVENT_LIBS) $(OPENSSL_LIBS)
