@@ -15,3 +15,8 @@ bench_loadgen_SOURCES = bench/loadgen.c bench/loadgen.h bench/loadgen_histogram.
 	bench/loadgen_publisher.c bench/loadgen_rss.c bench/loadgen_subscriber.c bench/loadgen_target.c \
 	bench/ws_frame.c bench/ws_frame.h
 bench_loadgen_LDADD = $(LIBEVENT_LIBS) $(OPENSSL_LIBS)
+
+# The ceiling of the fan-out benchmarks: one writev per subscriber and loop turn, nothing else.
+noinst_PROGRAMS += bench/fanout-ceiling
+bench_fanout_ceiling_SOURCES = bench/fanout_ceiling.c bench/ws_frame.c bench/ws_frame.h
+bench_fanout_ceiling_LDADD = $(LIBEVENT_LIBS) $(OPENSSL_LIBS)
