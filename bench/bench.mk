@@ -16,7 +16,8 @@ bench_loadgen_SOURCES = bench/loadgen.c bench/loadgen.h bench/loadgen_histogram.
 	bench/ws_frame.c bench/ws_frame.h
 bench_loadgen_LDADD = $(LIBEVENT_LIBS) $(OPENSSL_LIBS)
 
-# The ceiling of the fan-out benchmarks: one writev per subscriber and loop turn, nothing else.
+# The ceiling of the fan-out benchmarks: one writev per subscriber and wake-up, nothing else.
 noinst_PROGRAMS += bench/fanout-ceiling
-bench_fanout_ceiling_SOURCES = bench/fanout_ceiling.c bench/ws_frame.c bench/ws_frame.h
+bench_fanout_ceiling_SOURCES = bench/fanout_ceiling.c bench/fanout_ceiling.h bench/fanout_ceiling_intake.c \
+	bench/ws_frame.c bench/ws_frame.h
 bench_fanout_ceiling_LDADD = $(LIBEVENT_LIBS) $(OPENSSL_LIBS)

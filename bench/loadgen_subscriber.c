@@ -17,7 +17,7 @@
 /* Bytes read per read() call, shared by every subscriber. */
 #define LOADGEN_READ_BYTES (256 * 1024)
 
-/* Longest response head accepted before the stream starts. */
+/* Maximum size of a response head. */
 #define LOADGEN_MAX_HEAD_BYTES (16 * 1024)
 
 /* Longest control frame payload (RFC 6455 section 5.5). */
