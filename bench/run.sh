@@ -35,6 +35,11 @@ ceiling_publish_port=18184
 # Nchan's nchan_message_buffer_length.
 buffer_length=100
 
+# The generator stops once no event arrived for this long after publishing.
+# A server that queues every event before writing any (livegate with 10,000
+# subscribers) stays silent for several seconds, so this is generous.
+drain_seconds=15
+
 # Open files: 10,000 subscribers plus the server's own sockets, per process.
 fd_limit=20000
 
@@ -231,8 +236,8 @@ set_server_urls() {
 # fast as acknowledged), publish requests in flight.
 scenarios() {
     cat <<EOF
-sse-fanout sse 10000 1 2000 0 4
-ws-fanout ws 10000 1 2000 0 4
+sse-fanout sse 10000 1 500 0 4
+ws-fanout ws 10000 1 500 0 4
 latency sse 1000 1 10000 1000 4
 idle sse 10000 1 0 0 1
 channels sse 10000 100 20000 0 4
@@ -254,7 +259,7 @@ run_one() {
     # shellcheck disable=SC2086
     timeout 180 nice -n 10 "$loadgen" --transport "$transport" --subscribers "$subscribers" \
         --channels "$channels" --events "$events" --rate "$rate" --publishers "$publishers" \
-        --channel-prefix "bench.$name." --duration 30 --drain 3 --hold 3 $server_pids "${urls[@]}" \
+        --channel-prefix "bench.$name." --duration 30 --drain "$drain_seconds" --hold 3 $server_pids "${urls[@]}" \
         >"$dir/loadgen.out" 2>"$dir/loadgen.err"
     status=$?
     stop_server
