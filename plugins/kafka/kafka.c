@@ -439,6 +439,8 @@ static int check_topic(const char *topic, lg_error *err)
 
 static int check_config(const kafka_config *config, lg_error *err)
 {
+    if (config->brokers[strspn(config->brokers, " \t,")] == '\0')
+        return lg_error_set(err, "brokers is empty: set it to one or more HOST:PORT, such as 127.0.0.1:9092");
     if (config->topics.count == 0)
         return lg_error_set(err, "topics is empty: list the Kafka topics to read");
     for (size_t i = 0; i < config->topics.count; i++) {
