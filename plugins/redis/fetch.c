@@ -187,18 +187,23 @@ static int fetch_from_redis(redis_fetch_job *job, lg_error *err)
 static void on_http_done(void *arg, long status, const char *body, size_t len, const char *error)
 {
     redis_fetch_job *job = arg;
+    char *url;
     char *reason;
 
     if (error == NULL && status >= 200 && status < 300) {
         job_succeeded(job, body, len);
         return;
     }
+
+    /* The user, password and query string of the URL may hold credentials. */
+    url = lg_http_url_for_log(job->url);
     if (error != NULL)
-        reason = lg_sprintf("GET %s failed: %s", job->url, error);
+        reason = lg_sprintf("GET %s failed: %s", url, error);
     else
-        reason = lg_sprintf("GET %s returned HTTP %ld", job->url, status);
+        reason = lg_sprintf("GET %s returned HTTP %ld", url, status);
     job_failed(job, reason);
     free(reason);
+    free(url);
 }
 
 static void job_attempt(redis_fetch_job *job)

@@ -79,7 +79,7 @@ sources:
         channel: "api.{1}"
         fetch:
           from: http
-          url: "http://127.0.0.1:${httpPort}/items/{id}"
+          url: "http://app:s3cret-pw@127.0.0.1:${httpPort}/items/{id}?token=s3cret-token"
           attempts: 2
           retry_delay: 50ms
           timeout: 1s
@@ -94,11 +94,13 @@ sinks:
 }
 
 // An HTTP API on loopback: /items/good returns an item, any other path fails with 500.
+// The query string is ignored.
 async function startItemApi() {
   const requests = [];
   const server = http.createServer((req, res) => {
-    requests.push(req.url);
-    if (req.url === '/items/good') {
+    const pathname = req.url.split('?')[0];
+    requests.push(pathname);
+    if (pathname === '/items/good') {
       res.writeHead(200, { 'Content-Type': 'application/json' });
       res.end('{"item":"good","n":7}');
       return;
@@ -251,6 +253,7 @@ describe('redis source', () => {
     const stats = await (await fetch(`${livegate.adminUrl}/api/stats`)).json();
     assert.equal(stats.sources[0].counters.redis_fetch_failures_total, failuresBefore + 1);
     assert.match(livegate.log(), /fetching id bad for channel 'api\.items' failed after 2 attempts: GET http:\/\/127\.0\.0\.1:\d+\/items\/bad returned HTTP 500/);
+    assert.doesNotMatch(livegate.log(), /s3cret/);
   });
 
   it('survives a Redis restart', async () => {
