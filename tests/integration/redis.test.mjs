@@ -235,6 +235,25 @@ describe('redis source', () => {
     assert.match(livegate.log(), /fetching id missing for channel 'orders\.X' failed after 2 attempts: key 'order:X:missing' not found/);
   });
 
+  it('repeated id fetches each update', async () => {
+    const stream = await openSse(`${livegate.publicUrl}/sse?channel=orders.Y`);
+    await until(async () => await subscriberCount(client, 'orders.Y') === 1, 'SUBSCRIBE orders.Y');
+
+    // Order 7 changes twice: each notification names the same key, and each
+    // must publish what the key holds at that time.
+    await client.command('SET', 'order:Y:7', '{"size":1}');
+    await client.command('PUBLISH', 'orders.Y', '{"id":"7"}');
+    await stream.waitFor(() => stream.messages().length >= 1, WAIT_MS, 'the first version');
+    await client.command('SET', 'order:Y:7', '{"size":2}');
+    await client.command('PUBLISH', 'orders.Y', '{"id":"7"}');
+    await stream.waitFor(() => stream.messages().length >= 2, WAIT_MS, 'the second version');
+    stream.close();
+
+    assert.deepEqual(stream.messages().map((m) => m.data), [{ size: 1 }, { size: 2 }]);
+    const channel = await (await fetch(`${livegate.adminUrl}/api/channels/orders.Y`)).json();
+    assert.equal(channel.duplicates, 0);
+  });
+
   it('fetches over HTTP and counts a failing API', async () => {
     const stream = await openSse(`${livegate.publicUrl}/sse?channel=api.items`);
     await until(async () => await subscriberCount(client, 'api.items') === 1, 'SUBSCRIBE api.items');
