@@ -21,8 +21,8 @@
 #include "source_hooks.h"
 #include "stats_channel.h"
 
-static lg_instance *lg_gateway_create_instance(lg_gateway *gateway, const lg_plugin_settings *item,
-                                               lg_plugin_kind kind, lg_error *err)
+lg_instance *lg_gateway_create_instance(lg_gateway *gateway, const lg_plugin_settings *item, lg_plugin_kind kind,
+                                        lg_error *err)
 {
     const lg_plugin *plugin = lg_module_load(&gateway->modules, item->type, kind, err);
 
@@ -146,6 +146,7 @@ lg_gateway *lg_gateway_new(lg_settings *settings, const char *plugin_dir, lg_err
     char *dir;
 
     gateway->settings = settings;
+    gateway->start_settings = settings;
     gateway->started_ms = lg_clock_wall_ms();
     gateway->config_loaded_ms = gateway->started_ms;
     gateway->config_version = 1;
@@ -482,6 +483,8 @@ void lg_gateway_free(lg_gateway *gateway)
         event_base_free(gateway->base);
     free(gateway->web_root);
     free(gateway->ruleset);
+    if (gateway->start_settings != gateway->settings)
+        lg_settings_free(gateway->start_settings);
     lg_settings_free(gateway->settings);
     free(gateway);
 }

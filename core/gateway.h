@@ -22,6 +22,10 @@
 
 typedef struct lg_gateway {
     lg_settings *settings;
+    /* The settings that the listeners, sources and sinks were built from.
+     * Kept until exit, because reloads compare with them and source
+     * configs may point into them. */
+    lg_settings *start_settings;
     struct event_base *base;
     lg_module_set modules;
     char *web_root;
@@ -74,6 +78,11 @@ void lg_gateway_free(lg_gateway *gateway);
 
 /* Start a graceful stop (as SIGTERM does). */
 void lg_gateway_stop(lg_gateway *gateway);
+
+/* Load the plugin of ITEM and create its instance: parse its options and
+ * run its init. Returns NULL with ERR set ("FILE:LINE:COLUMN: ..."). */
+lg_instance *lg_gateway_create_instance(lg_gateway *gateway, const lg_plugin_settings *item, lg_plugin_kind kind,
+                                        lg_error *err);
 
 struct lg_script;
 

@@ -154,6 +154,11 @@ int lg_instance_publish(lg_instance *instance, const lg_publish *publish, lg_err
     return lg_hub_publish(instance->gateway->hub, publish->channel, event, &result, &status, err);
 }
 
+int lg_instance_is_produce_target(const lg_instance *instance)
+{
+    return instance->produce_target;
+}
+
 int lg_instance_is_watched(lg_instance *instance, const char *channel)
 {
     return lg_hub_is_watched(instance->gateway->hub, channel);

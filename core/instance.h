@@ -28,6 +28,7 @@ struct lg_instance {
     void *data;
     int initialised;
     int started;
+    int produce_target; /* a channel rule's publish_via names this source */
     lg_health health;
     char *health_reason;
     lg_instance_counter *counters;

@@ -114,15 +114,49 @@ const char *lg_log_level_name(lg_log_level level)
     return lg_log_level_names[level];
 }
 
-/* Decide under the log mutex whether this call site may print now. Returns
- * 1 to print, 0 to count the line as suppressed. *SUPPRESSED receives the
- * number of lines hidden before, to report once with the printed line. NOW_MS
- * is monotonic, so that a wall clock stepped back cannot stretch a window. */
-static int lg_log_admit(lg_log_limit *limit, int64_t now_ms, unsigned *suppressed)
+/* FNV-1a hash of SCOPE, never 0 (0 marks an unused slot). */
+static uint64_t lg_log_scope_hash(const char *scope)
 {
+    uint64_t hash = 14695981039346656037ULL;
+
+    for (const char *p = scope != NULL ? scope : "core"; *p != '\0'; p++) {
+        hash ^= (unsigned char)*p;
+        hash *= 1099511628211ULL;
+    }
+    return hash != 0 ? hash : 1;
+}
+
+/* Return the slot of SCOPE in LIMIT, taking a free one for a new scope. */
+static lg_log_scope_limit *lg_log_scope_slot(lg_log_limit *limit, const char *scope)
+{
+    uint64_t hash = lg_log_scope_hash(scope);
+
+    for (size_t i = 0; i < LG_LOG_LIMIT_SCOPES; i++) {
+        lg_log_scope_limit *slot = &limit->scopes[i];
+
+        if (slot->scope_hash == hash)
+            return slot;
+        if (slot->scope_hash == 0) {
+            slot->scope_hash = hash;
+            return slot;
+        }
+    }
+    return &limit->scopes[LG_LOG_LIMIT_SCOPES - 1];
+}
+
+/* Decide under the log mutex whether this call site may print now for
+ * SCOPE. Returns 1 to print, 0 to count the line as suppressed. *SUPPRESSED
+ * receives the number of lines hidden before, to report once with the
+ * printed line. NOW_MS is monotonic, so that a wall clock stepped back
+ * cannot stretch a window. */
+static int lg_log_admit(lg_log_limit *site, const char *scope, int64_t now_ms, unsigned *suppressed)
+{
+    lg_log_scope_limit *limit;
+
     *suppressed = 0;
-    if (limit == NULL)
+    if (site == NULL)
         return 1;
+    limit = lg_log_scope_slot(site, scope);
 
     /* With rate limiting turned off (a burst of 0 after a reload), every line
      * prints, and the count hidden before the change goes with the first one. */
@@ -184,7 +218,7 @@ void lg_log_vwrite(lg_log_limit *limit, lg_log_level level, const char *scope, c
     int body;
 
     pthread_mutex_lock(&lg_log_mutex);
-    if (!lg_log_admit(limit, lg_clock_monotonic_ms(), &suppressed)) {
+    if (!lg_log_admit(limit, scope, lg_clock_monotonic_ms(), &suppressed)) {
         pthread_mutex_unlock(&lg_log_mutex);
         return;
     }

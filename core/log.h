@@ -12,12 +12,23 @@ typedef enum lg_log_level {
     LG_LOG_DEBUG,
 } lg_log_level;
 
-/* Rate-limit state of one call site. Each LG_LOG_* macro use owns one, so a
- * repeated error logs a burst, then one summary line per window. */
-typedef struct lg_log_limit {
+/* Rate-limit state of one scope at one call site. */
+typedef struct lg_log_scope_limit {
+    uint64_t scope_hash; /* 0: slot unused */
     int64_t window_start_ms;
     unsigned count;
     unsigned suppressed;
+} lg_log_scope_limit;
+
+/* Scopes a call site limits separately. Scopes past this share the last slot. */
+#define LG_LOG_LIMIT_SCOPES 8
+
+/* Rate-limit state of one call site. Each LG_LOG_* macro use owns one, so a
+ * repeated error logs a burst, then one summary line per window. Each scope
+ * (plugin instance) has its own burst, so that one failing source cannot
+ * hide the errors of another source of the same type. */
+typedef struct lg_log_limit {
+    lg_log_scope_limit scopes[LG_LOG_LIMIT_SCOPES];
 } lg_log_limit;
 
 /* Maximum lines per call site and window before repeats are counted, not printed. */

@@ -133,6 +133,11 @@ typedef struct lg_publish {
  * set; the caller logs the error. */
 int lg_instance_publish(lg_instance *instance, const lg_publish *event, lg_error *err);
 
+/* Return 1 when a channel rule's publish_via names INSTANCE, so that a
+ * source can prepare its produce path at start rather than on the first
+ * publish. A reload may add such rules later. */
+int lg_instance_is_produce_target(const lg_instance *instance);
+
 /* Return 1 when CHANNEL has subscribers on this node, for a source that
  * (re)subscribes upstream after start or a reconnect. */
 int lg_instance_is_watched(lg_instance *instance, const char *channel);

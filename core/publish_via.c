@@ -38,7 +38,7 @@ int lg_publish_via_check(const lg_gateway *gateway, const lg_settings *settings,
 {
     for (size_t i = 0; i < settings->channels.count; i++) {
         const lg_rule *rule = (const lg_rule *)settings->channels.items + i;
-        const lg_instance *source;
+        lg_instance *source;
 
         if (rule->publish_via == NULL)
             continue;
@@ -53,6 +53,7 @@ int lg_publish_via_check(const lg_gateway *gateway, const lg_settings *settings,
         if (!rule->publish)
             return lg_error_set(err, "channel rule '%s': publish_via is set, but publish is false: set publish: "
                                 "true", rule->match);
+        source->produce_target = 1;
     }
     return 0;
 }

@@ -54,6 +54,21 @@ static void lg_reload_note_restart(const lg_settings *old, const lg_settings *ne
     }
 }
 
+/* Create and free an instance of every source in SETTINGS, so that a
+ * reload rejects options that the next start would reject. Sinks are not
+ * checked this way, because their init adds routes to the running listener. */
+static int lg_reload_check_sources(lg_gateway *gateway, const lg_settings *settings, lg_error *err)
+{
+    for (size_t i = 0; i < settings->source_count; i++) {
+        lg_instance *instance = lg_gateway_create_instance(gateway, &settings->sources[i], LG_PLUGIN_SOURCE, err);
+
+        if (instance == NULL)
+            return -1;
+        lg_instance_destroy(instance);
+    }
+    return 0;
+}
+
 /* Point every channel at its rule in RULESET. */
 static void lg_reload_rebind_channels(lg_hub *hub, const lg_ruleset *ruleset)
 {
@@ -76,6 +91,7 @@ static void lg_reload_apply_log(const lg_log_settings *old, const lg_log_setting
 int lg_gateway_reload(lg_gateway *gateway, json_t **warnings, lg_error *err)
 {
     lg_settings *settings;
+    lg_settings *previous;
     lg_script **scripts;
     lg_ruleset *ruleset;
     lg_retired *retired;
@@ -87,7 +103,7 @@ int lg_gateway_reload(lg_gateway *gateway, json_t **warnings, lg_error *err)
     settings = lg_settings_load(gateway->settings->embedded ? NULL : gateway->settings->path, err);
     if (settings == NULL)
         return -1;
-    if (lg_publish_via_check(gateway, settings, err) < 0) {
+    if (lg_reload_check_sources(gateway, settings, err) < 0 || lg_publish_via_check(gateway, settings, err) < 0) {
         lg_settings_free(settings);
         return -1;
     }
@@ -99,7 +115,7 @@ int lg_gateway_reload(lg_gateway *gateway, json_t **warnings, lg_error *err)
     /* Everything is valid: swap. Scripts run on this thread only, so the
      * old ones go at once; the workers read the rules and get a barrier. */
     *warnings = json_array();
-    lg_reload_note_restart(gateway->settings, settings, *warnings);
+    lg_reload_note_restart(gateway->start_settings, settings, *warnings);
     ruleset = lg_calloc(1, sizeof(*ruleset));
     ruleset->rules = settings->channels.items;
     ruleset->count = settings->channels.count;
@@ -113,14 +129,15 @@ int lg_gateway_reload(lg_gateway *gateway, json_t **warnings, lg_error *err)
     lg_rule_scripts_free(gateway->scripts, gateway->settings->channels.count);
     gateway->scripts = scripts;
 
+    previous = gateway->settings;
     retired = lg_calloc(1, sizeof(*retired));
-    retired->settings = gateway->settings;
+    retired->settings = previous != gateway->start_settings ? previous : NULL;
     retired->ruleset = gateway->ruleset;
     gateway->settings = settings;
     gateway->ruleset = ruleset;
+    lg_reload_apply_log(&previous->server.log, &settings->server.log);
     lg_hub_barrier(gateway->hub, lg_reload_free_retired, retired);
 
-    lg_reload_apply_log(&retired->settings->server.log, &settings->server.log);
     gateway->config_version++;
     gateway->config_loaded_ms = lg_clock_wall_ms();
     LG_LOG_INFO("core", "configuration %s reloaded (version %llu, %zu channel rules)", settings->path,

@@ -81,8 +81,8 @@ static const lg_option lg_log_options[] = {
      .default_value = "5",
      .min = 0,
      .max = 1000000,
-     .description = "Lines one log statement may write per window before repeats are only counted; 0 "
-                    "disables rate limiting."},
+     .description = "Lines one log statement may write per window for each scope (such as one source) before "
+                    "repeats are only counted; 0 disables rate limiting."},
     {.name = "rate_limit_window",
      .type = LG_OPT_DURATION,
      .offset = offsetof(lg_log_settings, rate_limit_window_ms),

@@ -444,6 +444,8 @@ static int check_topic(const char *topic, lg_error *err)
 
 static int check_config(const kafka_config *config, lg_error *err)
 {
+    if (config->brokers[strspn(config->brokers, " \t,")] == '\0')
+        return lg_error_set(err, "brokers is empty: set it to one or more HOST:PORT, such as 127.0.0.1:9092");
     if (config->topics.count == 0)
         return lg_error_set(err, "topics is empty: list the Kafka topics to read");
     for (size_t i = 0; i < config->topics.count; i++) {
@@ -530,22 +532,31 @@ static int kafka_init(lg_instance *instance, void *config_ptr, lg_error *err)
     return 0;
 }
 
+/* Create the producer from the configuration built at init, once. */
+static int ensure_producer(kafka_state *state, lg_error *err)
+{
+    const kafka_config *config = state->config;
+    const char *topic = config->produce_topic != NULL ? config->produce_topic : config->topics.items[0];
+    rd_kafka_conf_t *conf = state->producer_conf;
+
+    if (state->producer != NULL)
+        return 0;
+    if (conf == NULL)
+        return lg_error_set(err, "the Kafka producer could not be created earlier; see the log");
+
+    state->producer_conf = NULL;
+    state->producer = kafka_producer_new(conf, topic, config->type_header, lg_instance_base(state->instance),
+                                         lg_instance_scope(state->instance), err);
+    return state->producer != NULL ? 0 : -1;
+}
+
 static int kafka_produce(lg_instance *instance, const char *channel, const lg_event *event, lg_produce_done done,
                          void *arg, lg_error *err)
 {
     kafka_state *state = lg_instance_data(instance);
-    const kafka_config *config = state->config;
-    const char *topic = config->produce_topic != NULL ? config->produce_topic : config->topics.items[0];
 
-    if (state->producer == NULL) {
-        rd_kafka_conf_t *conf = state->producer_conf;
-
-        state->producer_conf = NULL;
-        state->producer = kafka_producer_new(conf, topic, config->type_header, lg_instance_base(instance),
-                                             lg_instance_scope(instance), err);
-        if (state->producer == NULL)
-            return -1;
-    }
+    if (ensure_producer(state, err) < 0)
+        return -1;
     return kafka_producer_send(state->producer, channel, event, done, arg, err);
 }
 
@@ -600,6 +611,10 @@ static int kafka_start(lg_instance *instance, lg_error *err)
     state->discovery = kafka_discovery_start(state->kafka, &config->topics, config->metadata_refresh_ms,
                                              state->start_time_ms, state->discovery_pipe[1], err);
     if (state->discovery == NULL)
+        return -1;
+
+    /* The producer connects and gets its producer id now, not on the first publish. */
+    if (lg_instance_is_produce_target(instance) && ensure_producer(state, err) < 0)
         return -1;
 
     LG_LOG_INFO(lg_instance_scope(instance), "reading %zu topics from %s, starting at %s", config->topics.count,

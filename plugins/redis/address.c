@@ -147,26 +147,26 @@ static void set_display(redis_address *address)
         address->display = lg_sprintf("%s:%d db %d", address->host, address->port, address->db);
 }
 
-/* Return TEXT with the password of a redis:// URL replaced by "***", for messages. */
+/* Return TEXT with its credentials replaced by "***", for messages. In
+ * "SCHEME://USER:PASSWORD@HOST" only the password is hidden. Without a ':'
+ * or a scheme, the whole part before '@' is hidden, because it may be a
+ * password written in the wrong place. */
 static char *redact(const char *text)
 {
-    const char *rest;
-    const char *end;
+    const char *scheme_end = strstr(text, "://");
+    const char *rest = scheme_end != NULL ? scheme_end + 3 : text;
+    const char *end = strchr(rest, '/');
     const char *at;
     const char *colon;
 
-    if (strncmp(text, URL_SCHEME, strlen(URL_SCHEME)) != 0)
-        return lg_strdup(text);
-    rest = text + strlen(URL_SCHEME);
-    end = strchr(rest, '/');
     if (end == NULL)
         end = rest + strlen(rest);
     at = memrchr(rest, '@', (size_t)(end - rest));
     if (at == NULL)
         return lg_strdup(text);
-    colon = memchr(rest, ':', (size_t)(at - rest));
+    colon = scheme_end != NULL ? memchr(rest, ':', (size_t)(at - rest)) : NULL;
     if (colon == NULL)
-        return lg_strdup(text);
+        return lg_sprintf("%.*s***%s", (int)(rest - text), text, at);
     return lg_sprintf("%.*s***%s", (int)(colon + 1 - text), text, at);
 }
 
@@ -188,6 +188,8 @@ int redis_address_parse(const char *text, redis_address *address, lg_error *err)
         rc = parse_url(text, address, err);
     } else if (strstr(text, "://") != NULL) {
         rc = lg_error_set(err, "unsupported scheme: use redis://, unix:// or HOST:PORT");
+    } else if (strchr(text, '@') != NULL) {
+        rc = lg_error_set(err, "a password needs the URL form: write redis://:PASSWORD@HOST:PORT, or set password");
     } else {
         rc = parse_host_port(text, strlen(text), address, err);
     }

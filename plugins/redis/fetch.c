@@ -19,6 +19,7 @@ typedef struct redis_fetch_job {
     char *key;   /* from: redis */
     char *field; /* from: redis, HGET; NULL for GET */
     char *url;   /* from: http */
+    char *origin; /* the id when a livegate node sent the notification, else NULL */
     unsigned attempt;
     struct event *retry_timer;
     struct redis_fetch_job *prev;
@@ -52,6 +53,7 @@ static void job_free(redis_fetch_job *job)
     free(job->key);
     free(job->field);
     free(job->url);
+    free(job->origin);
     free(job);
 }
 
@@ -104,7 +106,7 @@ static void job_succeeded(redis_fetch_job *job, const char *data, size_t len)
         return;
     }
     if (member_name == NULL) {
-        redis_source_publish(job->source, job->channel, NULL, job->type, NULL, job->id, data, len);
+        redis_source_publish(job->source, job->channel, NULL, job->type, NULL, job->origin, data, len);
         redis_source_count(job->source, REDIS_COUNT_FETCHES, 1);
         job_free(job);
         return;
@@ -124,7 +126,7 @@ static void job_succeeded(redis_fetch_job *job, const char *data, size_t len)
     key = json_object_get(root, "key");
     text = json_dumps(member, JSON_ENCODE_ANY | JSON_COMPACT);
     redis_source_publish(job->source, job->channel, NULL, job->type, json_is_string(key) ? json_string_value(key) : NULL,
-                         job->id, text, strlen(text));
+                         job->origin, text, strlen(text));
     redis_source_count(job->source, REDIS_COUNT_FETCHES, 1);
     free(text);
     json_decref(root);
@@ -191,18 +193,23 @@ static int fetch_from_redis(redis_fetch_job *job, lg_error *err)
 static void on_http_done(void *arg, long status, const char *body, size_t len, const char *error)
 {
     redis_fetch_job *job = arg;
+    char *url;
     char *reason;
 
     if (error == NULL && status >= 200 && status < 300) {
         job_succeeded(job, body, len);
         return;
     }
+
+    /* The user, password and query string of the URL may hold credentials. */
+    url = lg_http_url_for_log(job->url);
     if (error != NULL)
-        reason = lg_sprintf("GET %s failed: %s", job->url, error);
+        reason = lg_sprintf("GET %s failed: %s", url, error);
     else
-        reason = lg_sprintf("GET %s returned HTTP %ld", job->url, status);
+        reason = lg_sprintf("GET %s returned HTTP %ld", url, status);
     job_failed(job, reason);
     free(reason);
+    free(url);
 }
 
 static void job_attempt(redis_fetch_job *job)
@@ -227,9 +234,10 @@ static void job_attempt(redis_fetch_job *job)
 
 /* Read the id (a string or an integer) and the optional type of a
  * notification. Returns 0, -1 with ERR set for an invalid one, or 1 for a
- * notification this instance sent itself. */
+ * notification this instance sent itself. *FROM_NODE is set when a livegate
+ * node sent it (it has a "node"), so that its id names one event. */
 static int parse_notification(redis_source *source, const char *data, size_t len, char **id, char **type,
-                              lg_error *err)
+                              int *from_node, lg_error *err)
 {
     json_error_t error;
     json_t *root = json_loadb(data, len, 0, &error);
@@ -251,6 +259,7 @@ static int parse_notification(redis_source *source, const char *data, size_t len
 
     if (rc == 0 && json_is_string(kind))
         *type = lg_strdup(json_string_value(kind));
+    *from_node = rc == 0 && json_is_string(node);
     json_decref(root);
     return rc;
 }
@@ -292,11 +301,12 @@ void redis_fetch_start(redis_source *source, redis_rule *rule, const char *chann
     redis_fetch_job *job;
     char *id = NULL;
     char *type = NULL;
+    int from_node = 0;
     lg_error err;
     int rc;
 
     lg_error_clear(&err);
-    rc = parse_notification(source, data, len, &id, &type, &err);
+    rc = parse_notification(source, data, len, &id, &type, &from_node, &err);
     if (rc == 1)
         return;
     if (rc < 0) {
@@ -320,6 +330,10 @@ void redis_fetch_start(redis_source *source, redis_rule *rule, const char *chann
     job->channel = lg_strdup(channel);
     job->id = id;
     job->type = type;
+    /* A node's id (an event id or a Kafka origin) names one event, so a
+     * channel that saw it drops the copy. Other ids, such as "42" for key
+     * order:42, may name the same key again after it changed. */
+    job->origin = from_node ? lg_strdup(id) : NULL;
     job->retry_timer = evtimer_new(lg_instance_base(source->instance), on_retry_timer, job);
     job->next = source->jobs;
     if (source->jobs != NULL)

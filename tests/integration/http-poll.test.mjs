@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import os from 'node:os';
@@ -356,6 +356,65 @@ describe('http_poll configuration', () => {
   it('a valid target passes -t', async () => {
     const result = await checkConfig(source('    url: https://127.0.0.1:9/x\n    channel: "q.{key}"\n    array: .\n    key: id\n'));
     assert.equal(result.code, 0, result.output);
+  });
+});
+
+describe('http_poll reload', () => {
+  let livegate;
+  let original;
+  const reload = async () => {
+    const response = await fetch(`${livegate.adminUrl}/api/reload`, { method: 'POST' });
+    return { status: response.status, body: await response.json() };
+  };
+
+  before(async () => {
+    livegate = await startLivegate({
+      config: `server:
+  listen: 127.0.0.1:0
+  admin:
+    listen: 127.0.0.1:0
+sources:
+  - name: api
+    type: http_poll
+    url: http://127.0.0.1:9/x
+    interval: 10s
+    channel: a
+channels:
+  - match: "*"
+sinks:
+  - type: sse
+`,
+    });
+    original = readFileSync(livegate.configPath, 'utf8');
+  });
+
+  after(async () => {
+    const { code } = await livegate.stop();
+    assert.equal(code, 0, `livegate exited with ${code}; output:\n${livegate.log()}`);
+  });
+
+  it('invalid source fails the reload', async () => {
+    writeFileSync(livegate.configPath, original.replace('url: http://127.0.0.1:9/x', 'url: ftp://127.0.0.1:9/x'));
+    const { status, body } = await reload();
+    assert.equal(status, 400);
+    assert.match(body.error, /livegate\.yaml:6:5: source 'api' \(http_poll\): invalid url: the URL's scheme is "ftp"/);
+    writeFileSync(livegate.configPath, original);
+  });
+
+  it('warning stays until a restart', async () => {
+    writeFileSync(livegate.configPath, original.replace('interval: 10s', 'interval: 20s'));
+    const first = await reload();
+    assert.equal(first.status, 200);
+    assert.deepEqual(first.body.warnings, ['sources changed: restart to apply it']);
+
+    // The running source still polls every 10 s, so the next reload says so too.
+    const second = await reload();
+    assert.equal(second.status, 200);
+    assert.deepEqual(second.body.warnings, ['sources changed: restart to apply it']);
+
+    writeFileSync(livegate.configPath, original);
+    const restored = await reload();
+    assert.deepEqual(restored.body.warnings, []);
   });
 });
 

@@ -79,7 +79,7 @@ sources:
         channel: "api.{1}"
         fetch:
           from: http
-          url: "http://127.0.0.1:${httpPort}/items/{id}"
+          url: "http://app:s3cret-pw@127.0.0.1:${httpPort}/items/{id}?token=s3cret-token"
           attempts: 2
           retry_delay: 50ms
           timeout: 1s
@@ -94,11 +94,13 @@ sinks:
 }
 
 // An HTTP API on loopback: /items/good returns an item, any other path fails with 500.
+// The query string is ignored.
 async function startItemApi() {
   const requests = [];
   const server = http.createServer((req, res) => {
-    requests.push(req.url);
-    if (req.url === '/items/good') {
+    const pathname = req.url.split('?')[0];
+    requests.push(pathname);
+    if (pathname === '/items/good') {
       res.writeHead(200, { 'Content-Type': 'application/json' });
       res.end('{"item":"good","n":7}');
       return;
@@ -233,6 +235,25 @@ describe('redis source', () => {
     assert.match(livegate.log(), /fetching id missing for channel 'orders\.X' failed after 2 attempts: key 'order:X:missing' not found/);
   });
 
+  it('repeated id fetches each update', async () => {
+    const stream = await openSse(`${livegate.publicUrl}/sse?channel=orders.Y`);
+    await until(async () => await subscriberCount(client, 'orders.Y') === 1, 'SUBSCRIBE orders.Y');
+
+    // Order 7 changes twice: each notification names the same key, and each
+    // must publish what the key holds at that time.
+    await client.command('SET', 'order:Y:7', '{"size":1}');
+    await client.command('PUBLISH', 'orders.Y', '{"id":"7"}');
+    await stream.waitFor(() => stream.messages().length >= 1, WAIT_MS, 'the first version');
+    await client.command('SET', 'order:Y:7', '{"size":2}');
+    await client.command('PUBLISH', 'orders.Y', '{"id":"7"}');
+    await stream.waitFor(() => stream.messages().length >= 2, WAIT_MS, 'the second version');
+    stream.close();
+
+    assert.deepEqual(stream.messages().map((m) => m.data), [{ size: 1 }, { size: 2 }]);
+    const channel = await (await fetch(`${livegate.adminUrl}/api/channels/orders.Y`)).json();
+    assert.equal(channel.duplicates, 0);
+  });
+
   it('fetches over HTTP and counts a failing API', async () => {
     const stream = await openSse(`${livegate.publicUrl}/sse?channel=api.items`);
     await until(async () => await subscriberCount(client, 'api.items') === 1, 'SUBSCRIBE api.items');
@@ -251,6 +272,7 @@ describe('redis source', () => {
     const stats = await (await fetch(`${livegate.adminUrl}/api/stats`)).json();
     assert.equal(stats.sources[0].counters.redis_fetch_failures_total, failuresBefore + 1);
     assert.match(livegate.log(), /fetching id bad for channel 'api\.items' failed after 2 attempts: GET http:\/\/127\.0\.0\.1:\d+\/items\/bad returned HTTP 500/);
+    assert.doesNotMatch(livegate.log(), /s3cret/);
   });
 
   it('survives a Redis restart', async () => {

@@ -125,6 +125,29 @@ static void test_count_when_limit_turned_off(void **state)
     free(text);
 }
 
+/* One scope's repeats must not use up the burst of another scope at the same call site. */
+static void test_scopes_limited_separately(void **state)
+{
+    lg_log_limit limit = {0};
+    char *text;
+
+    lg_log_set_rate_limit(2, 50);
+    for (int i = 0; i < 5; i++)
+        lg_log_write(&limit, LG_LOG_WARN, "source:a", "repeat %d", i);
+    lg_log_write(&limit, LG_LOG_WARN, "source:b", "first of b");
+    usleep(100 * 1000);
+    lg_log_write(&limit, LG_LOG_WARN, "source:b", "second of b");
+    lg_log_write(&limit, LG_LOG_WARN, "source:a", "a after the window");
+    text = read_log(*state);
+
+    assert_int_equal(count_lines(text, "repeat "), 2);
+    assert_non_null(strstr(text, "[source:b] first of b\n"));
+    assert_non_null(strstr(text, "[source:b] second of b\n"));
+    assert_int_equal(count_lines(text, "suppressed"), 1);
+    assert_non_null(strstr(text, "[source:a] 3 similar messages were suppressed\n"));
+    free(text);
+}
+
 static void test_no_limit_never_suppresses(void **state)
 {
     char *text;
@@ -145,6 +168,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_burst_then_suppressed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_count_after_window, setup, teardown),
         cmocka_unit_test_setup_teardown(test_count_when_limit_turned_off, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_scopes_limited_separately, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_limit_never_suppresses, setup, teardown),
     };
 

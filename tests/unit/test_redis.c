@@ -117,6 +117,45 @@ static void address_error_hides_password(void **state)
     assert_non_null(strstr(err.message, "redis://:***@127.0.0.1:0"));
 }
 
+/* Credentials in an address that is invalid for another reason stay hidden too. */
+static void address_error_hides_credentials(void **state)
+{
+    static const struct {
+        const char *text;
+        const char *shown;
+    } cases[] = {
+        {"rediss://app:topsecret@127.0.0.1", "rediss://app:***@127.0.0.1"},
+        {"http://:topsecret@127.0.0.1", "http://:***@127.0.0.1"},
+        {"redis://topsecret@127.0.0.1", "redis://***@127.0.0.1"},
+        {"app:topsecret@127.0.0.1:6379", "***@127.0.0.1:6379"},
+        {"topsecret@127.0.0.1", "***@127.0.0.1"},
+    };
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        redis_address address = {0};
+        lg_error err;
+
+        lg_error_clear(&err);
+        assert_int_equal(redis_address_parse(cases[i].text, &address, &err), -1);
+        if (strstr(err.message, "topsecret") != NULL)
+            fail_msg("address \"%s\": message \"%s\" shows the secret", cases[i].text, err.message);
+        if (strstr(err.message, cases[i].shown) == NULL)
+            fail_msg("address \"%s\": message \"%s\" lacks \"%s\"", cases[i].text, err.message, cases[i].shown);
+    }
+}
+
+/* A password before '@' needs the redis:// form, because a host name has no '@'. */
+static void address_credentials_need_url(void **state)
+{
+    redis_address address = {0};
+    lg_error err;
+
+    lg_error_clear(&err);
+    assert_int_equal(redis_address_parse("pw@127.0.0.1:6379", &address, &err), -1);
+    assert_non_null(strstr(err.message, "redis://"));
+    assert_null(address.host);
+}
+
 /* Patterns */
 
 static void pattern_captures(void **state)
@@ -250,6 +289,8 @@ int main(void)
         cmocka_unit_test(address_unix_socket),
         cmocka_unit_test(address_errors),
         cmocka_unit_test(address_error_hides_password),
+        cmocka_unit_test(address_error_hides_credentials),
+        cmocka_unit_test(address_credentials_need_url),
         cmocka_unit_test(pattern_captures),
         cmocka_unit_test(pattern_narrow),
         cmocka_unit_test(template_expand_values),
