@@ -583,7 +583,8 @@ static const lg_option poll_options[] = {
         .default_value = "changed",
         .choices = emit_names,
         .description = "changed: publish an event only when its bytes differ from the last one with the same "
-                       "key. always: publish every poll's events.",
+                       "key. always: publish the events of every poll that returns a body (a 304 or 204 "
+                       "publishes nothing either way).",
     },
     {0},
 };

@@ -264,7 +264,9 @@ static void on_error(rd_kafka_t *kafka, int code, const char *reason, void *opaq
     kafka_state *state = opaque;
     rd_kafka_resp_err_t err = (rd_kafka_resp_err_t)code;
 
-    LG_LOG_WARN(lg_instance_scope(state->instance), "%s: %s", rd_kafka_err2name(err), reason);
+    /* librdkafka's own log already reports each failed connection. */
+    if (err != RD_KAFKA_RESP_ERR__TRANSPORT && err != RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
+        LG_LOG_WARN(lg_instance_scope(state->instance), "%s: %s", rd_kafka_err2name(err), reason);
     if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN || err == RD_KAFKA_RESP_ERR__TRANSPORT ||
         err == RD_KAFKA_RESP_ERR__RESOLVE || err == RD_KAFKA_RESP_ERR__AUTHENTICATION) {
         /* The first error names the outage until the brokers are back. */
@@ -306,7 +308,7 @@ static int on_stats(rd_kafka_t *kafka, char *json, size_t len, void *opaque)
 
     state->brokers_up = brokers_up;
     if (brokers_up > 0 && state->broker_problem != NULL) {
-        LG_LOG_INFO(lg_instance_scope(state->instance), "%d brokers are up again", brokers_up);
+        LG_LOG_INFO(lg_instance_scope(state->instance), "brokers are up again (%d up)", brokers_up);
         free(state->broker_problem);
         state->broker_problem = NULL;
     }
@@ -617,7 +619,7 @@ static int kafka_start(lg_instance *instance, lg_error *err)
     if (lg_instance_is_produce_target(instance) && ensure_producer(state, err) < 0)
         return -1;
 
-    LG_LOG_INFO(lg_instance_scope(instance), "reading %zu topics from %s, starting at %s", config->topics.count,
+    LG_LOG_INFO(lg_instance_scope(instance), "reading topics (%zu) from %s, starting at %s", config->topics.count,
                 config->brokers, start_names[config->start]);
     update_health(state);
     drain(state);
