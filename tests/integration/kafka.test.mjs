@@ -251,7 +251,10 @@ sinks:
       after.push(`O${n % 5}:{"n":${Math.floor(n / 5)}}`);
     await produce(kafka.brokers, 'outage', after);
     await sse.waitFor(() => sse.messages().length >= 100, WAIT_MS, 'the next 50');
-    await until(async () => (await health()).status === 200, 'healthy again');
+    const outageStatus = async () => (await health()).body.sources.find((s) => s.name === 'outage').status;
+    await until(async () => await outageStatus() === 'ok', 'the source healthy again').catch(async (error) => {
+      throw new Error(`${error.message}: ${JSON.stringify((await health()).body)}`);
+    });
     await new Promise((resolve) => setTimeout(resolve, 500));
     assert.equal(sse.messages().length, 100);
     assertOrderedPerKey(sse.messages());
