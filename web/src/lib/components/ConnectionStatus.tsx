@@ -59,6 +59,8 @@ export function describeStatus(status: Status, now: number): string {
       return status.error.message;
     case 'offline':
       return 'waiting for the network';
+    case 'idle':
+      return 'no channel followed';
     default:
       return '';
   }
