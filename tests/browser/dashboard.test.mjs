@@ -35,6 +35,7 @@ const RETRY = '[data-testid="retry"]';
 const CPU_USAGE = '[data-testid="cpu-usage"]';
 const MEMORY_USED = '[data-testid="memory-used"]';
 const EVENT_IDS = '[data-testid="explorer-events"] .event-id';
+const EXPLORER_CONNECTION = '[data-testid="explorer-connection"]';
 
 // What the page shows for a byte count, such as "512 B" or "3.21 GiB".
 const BYTES_TEXT = /^\d+(\.\d+)? (B|KiB|MiB|GiB|TiB|PiB)$/;
@@ -73,6 +74,15 @@ sinks:
   - type: sse
   - type: websocket
 `;
+}
+
+// The Explorer follows its channel on a connection of its own, shown in the view.
+function waitForExplorerState(page, state, timeout) {
+  return page.waitForFunction(
+    ([selector, expected]) => document.querySelector(selector)?.dataset.state === expected,
+    [EXPLORER_CONNECTION, state],
+    { timeout },
+  );
 }
 
 function waitForStatus(page, status, timeout) {
@@ -163,12 +173,12 @@ for (const transport of TRANSPORTS) {
 
     it('offline resume loses and repeats nothing', { timeout: TEST_TIMEOUT_MS }, async () => {
       await browser.context.setOffline(true);
-      await waitForStatus(page, 'offline', LEAVE_LIVE_TIMEOUT_MS);
+      await waitForExplorerState(page, 'offline', LEAVE_LIVE_TIMEOUT_MS);
       for (let sequence = 0; sequence < EVENTS_PER_PHASE; sequence += 1)
         published.push(await publish(livegate, EVENTS_PER_PHASE + sequence));
 
       await browser.context.setOffline(false);
-      await waitForStatus(page, 'live', LIVE_TIMEOUT_MS);
+      await waitForExplorerState(page, 'live', LIVE_TIMEOUT_MS);
       for (let sequence = 0; sequence < EVENTS_PER_PHASE; sequence += 1)
         published.push(await publish(livegate, 2 * EVENTS_PER_PHASE + sequence));
       await page.waitForFunction(([selector, count]) => document.querySelectorAll(selector).length >= count, [EVENT_IDS, published.length], { timeout: CHANGE_TIMEOUT_MS });

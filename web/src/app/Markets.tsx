@@ -4,7 +4,7 @@
 import { memo, useMemo, useState } from 'react';
 
 import { CandleChart, FlashingValue, PriceChart, buildCandles, useChannel, type TimedValue } from '../lib';
-import { formatPrice } from './format';
+import { formatChange, formatPrice } from './format';
 
 /** Channel listing the symbols to show, as {"symbols": [...]}; the demo feed publishes it. */
 export const SYMBOLS_CHANNEL = 'markets.symbols';
@@ -65,20 +65,14 @@ export function Markets() {
 const WatchRow = memo(function WatchRow({ symbol, selected, onSelect }: { symbol: string; selected: boolean; onSelect: (symbol: string) => void }) {
   const { latest } = useChannel(`prices.${symbol}`, { historyLength: 1 });
   const quote = (latest?.data ?? {}) as Quote;
-  const change = typeof quote.price === 'number' && typeof quote.open === 'number' && quote.open !== 0 ? ((quote.price - quote.open) / quote.open) * 100 : undefined;
-  let trend = 'flat';
-  if (change !== undefined && change > 0)
-    trend = 'up';
-  else if (change !== undefined && change < 0)
-    trend = 'down';
+  const percent = typeof quote.price === 'number' && typeof quote.open === 'number' && quote.open !== 0 ? ((quote.price - quote.open) / quote.open) * 100 : NaN;
+  const change = formatChange(percent);
 
   return (
     <tr aria-selected={selected} data-symbol={symbol} onClick={() => onSelect(symbol)}>
       <th scope="row"><button type="button" className="symbol" onClick={() => onSelect(symbol)}>{symbol}</button></th>
       <td className="num">{typeof quote.price === 'number' ? <FlashingValue value={quote.price} format={formatPrice} testId={`price-${symbol}`} /> : '–'}</td>
-      <td className="num tabular" data-trend={trend}>
-        {change === undefined ? '–' : `${change > 0 ? '+' : ''}${change.toFixed(2)}%`}
-      </td>
+      <td className="num tabular" data-trend={change.trend}>{change.text}</td>
     </tr>
   );
 });

@@ -43,3 +43,18 @@ export function formatAge(ms: number): string {
     return `${Math.round(seconds / 60)} min ago`;
   return `${Math.round(seconds / 3600)} h ago`;
 }
+
+/**
+ * Formats a change in percent with two decimals and a sign, and returns its trend. A
+ * change that rounds to zero is "0.00%" and flat, never "-0.00%" in the falling colour.
+ */
+export function formatChange(percent: number): { text: string; trend: 'up' | 'down' | 'flat' } {
+  if (!Number.isFinite(percent))
+    return { text: '–', trend: 'flat' };
+  const text = percent.toFixed(2);
+  if (Number(text) > 0)
+    return { text: `+${text}%`, trend: 'up' };
+  if (Number(text) < 0)
+    return { text: `${text}%`, trend: 'down' };
+  return { text: '0.00%', trend: 'flat' };
+}

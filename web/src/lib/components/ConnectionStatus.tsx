@@ -27,7 +27,8 @@ export interface ConnectionStatusProps {
 
 /** Shows connecting, live, stalled, reconnecting (with the seconds to the next attempt), offline or failed. */
 export function ConnectionStatus({ status, label, onRetry }: ConnectionStatusProps) {
-  const now = useNow(status.state === 'reconnecting' && status.retryAt !== null);
+  // The countdown and the stall time change with the clock alone.
+  const now = useNow((status.state === 'reconnecting' && status.retryAt !== null) || status.state === 'stalled');
   const detail = describeStatus(status, now);
 
   return (
@@ -54,11 +55,13 @@ export function describeStatus(status: Status, now: number): string {
       return `retry in ${seconds} s${breaker}`;
     }
     case 'stalled':
-      return `no data for ${Math.round((now - status.lastActivityAt) / 1000)} s`;
+      return `no data for ${Math.max(0, Math.round((now - status.lastActivityAt) / 1000))} s`;
     case 'failed':
       return status.error.message;
     case 'offline':
       return 'waiting for the network';
+    case 'idle':
+      return 'no channel followed';
     default:
       return '';
   }
