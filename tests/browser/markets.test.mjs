@@ -4,8 +4,7 @@
 // and that a changed price flashes with an up or down arrow (not colour alone). The
 // selected symbol's price and candle charts must draw on their canvases, and stopping
 // the feed must leave the last prices on screen. The livegate card reads livegate.stats,
-// which the config's http_poll source fills from the admin API's /api/stats, as in
-// conf/livegate.yaml.
+// which livegate publishes itself (server.stats).
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -55,23 +54,19 @@ try {
   skip ||= 'web/dist/index.html is missing: build the dashboard with "npm run build" in web/';
 }
 
-// The channels and sources of conf/livegate.yaml, with the stats source polling this
-// process's admin port (fixed before the start, because the poll URL names it).
+// The channels and sources of conf/livegate.yaml, with livegate's figures every second.
 function config(adminPort) {
   return `server:
   listen: 127.0.0.1:0
   web_root: ${JSON.stringify(WEB_ROOT)}
   admin:
     listen: 127.0.0.1:${adminPort}
+  stats:
+    interval: 1s
 sources:
   - name: host
     type: sysmetrics
     interval: 1s
-  - name: stats
-    type: http_poll
-    url: http://127.0.0.1:${adminPort}/api/stats
-    interval: 1s
-    channel: livegate.stats
 channels:
   - match: "system.*"
     history:
@@ -327,7 +322,7 @@ describe('markets view and livegate card with the demo feed', { skip }, () => {
     assert.match(figures.dropped, /^\d[\d,]*$/);
     assert.equal(figures['Lua errors'], '0');
     const sources = await page.$$eval(`${card} .sources li`, (items) => items.map((item) => item.textContent.trim()));
-    assert.deepEqual(sources, ['● host ok', '● stats ok']);
+    assert.deepEqual(sources, ['● host ok']);
     assert.equal(await page.getAttribute(card, 'data-fresh'), 'true');
     await page.screenshot({ path: `${ARTIFACTS_DIR}monitoring-gateway.png`, fullPage: true });
   });

@@ -362,7 +362,8 @@ sinks:
     assert.equal(onB.messages()[0].sseEvent, 'order');
     assert.equal(onB.messages()[0].key, 'k1');
     assert.deepEqual(onA.messages()[0].data, { qty: 1 });
-    assert.equal(await counter(nodeA.adminUrl, 'redis_notifications_total', 'bus'), 1);
+    await until(async () => await counter(nodeA.adminUrl, 'redis_notifications_total', 'bus') === 1,
+      'one notification');
     onA.close();
     onB.close();
   });
@@ -382,7 +383,8 @@ sinks:
       accepted = await post({ qty: 3 });
       return accepted.status === 201;
     }, 'a 201 once the broker is back');
-    assert.equal(await counter(nodeA.adminUrl, 'redis_notifications_total', 'bus'), notified + 1);
+    await until(async () => await counter(nodeA.adminUrl, 'redis_notifications_total', 'bus') === notified + 1,
+      'one notification for the accepted event');
 
     const onB = await openSse(`${nodeB.publicUrl}/sse?channel=dual.x`);
     await onB.waitFor(() => onB.messages().some((m) => m.data.qty === 3), WAIT_MS, 'the event on B');
