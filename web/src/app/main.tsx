@@ -17,9 +17,11 @@ function chooseTransport(): TransportName {
   return 'sse';
 }
 
-// Host metrics arrive every second, so five silent seconds already mean trouble; the
-// retry limit is off because a monitoring wall should never give up.
-const CONNECTION = { stallTimeoutMs: 5000, stallReconnectMs: 10000, maxRetries: Infinity, backoffCapMs: 15000 };
+// A view may follow only quiet channels (a market at night), so silence means trouble
+// only once a heartbeat is overdue: livegate's SSE heartbeat comes every 15 s and the
+// WebSocket client pings every 10 s. The retry limit is off because a monitoring wall
+// should never give up.
+const CONNECTION = { stallTimeoutMs: 20000, stallReconnectMs: 15000, maxRetries: Infinity, backoffCapMs: 15000 };
 
 const transport = chooseTransport();
 const client = sharedClient(transport, { connection: CONNECTION });
