@@ -277,6 +277,7 @@ describe('markets view and livegate card with the demo feed', { skip }, () => {
 
     assert.deepEqual(await priceTexts(page), expected);
     assert.equal(await page.textContent(STATUS), 'live');
+    assert.equal(await page.$('[data-testid="watchlist-stale"]'), null, 'a quiet market is not stale');
     await page.screenshot({ path: `${ARTIFACTS_DIR}markets-stopped.png`, fullPage: true });
   });
 
@@ -325,6 +326,19 @@ describe('markets view and livegate card with the demo feed', { skip }, () => {
     assert.deepEqual(sources, ['● host ok']);
     assert.equal(await page.getAttribute(card, 'data-fresh'), 'true');
     await page.screenshot({ path: `${ARTIFACTS_DIR}monitoring-gateway.png`, fullPage: true });
+  });
+
+  it('stopped livegate marks the prices last known', { timeout: TEST_TIMEOUT_MS }, async () => {
+    await page.click('a[href="#/markets"]');
+    await page.waitForFunction((selector) => document.querySelectorAll(selector).length > 0, ROWS, { timeout: LIVE_TIMEOUT_MS });
+    const before = await priceTexts(page);
+
+    const { code } = await livegate.stop();
+    assert.equal(code, 0);
+    await page.waitForSelector('[data-testid="watchlist-stale"]', { timeout: LIVE_TIMEOUT_MS });
+    assert.equal(await page.getAttribute('[data-testid="watchlist"]', 'data-fresh'), 'false');
+    assert.deepEqual(await priceTexts(page), before);
+    await page.screenshot({ path: `${ARTIFACTS_DIR}markets-offline.png`, fullPage: true });
   });
 
   it('page raised no errors', () => {

@@ -45,9 +45,17 @@ export function Markets() {
     );
   }
 
+  // While the connection is not live the prices stay, dimmed and marked as the last known ones.
+  const fresh = listed.status.state === 'live';
+
   return (
     <div className="view markets">
-      <table className="watchlist" data-testid="watchlist">
+      <table className="watchlist" data-testid="watchlist" data-fresh={fresh}>
+        {!fresh && (
+          <caption className="card-stale" data-testid="watchlist-stale" title="the connection is not live: these are the last prices received">
+            last known prices
+          </caption>
+        )}
         <thead>
           <tr><th scope="col">symbol</th><th scope="col" className="num">price</th><th scope="col" className="num">change</th></tr>
         </thead>
