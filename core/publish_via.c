@@ -2,7 +2,7 @@
  *
  * The admin request is answered from the source's acknowledgement, on the
  * main thread, so a 201 means the event is durable upstream (for Kafka:
- * written to every in-sync replica) and a 503 means nothing was written and
+ * written to every in-sync replica) and a 503 means it was not confirmed and
  * no other source was notified. */
 #include "config.h"
 
@@ -90,8 +90,9 @@ static void lg_publish_via_done(void *arg, const char *error, const char *origin
 
     if (error != NULL) {
         LG_LOG_WARN(pending->source->scope, "event for channel '%s' not published: %s", pending->channel, error);
-        lg_http_respond_error(pending->req, 503, "source '%s' could not write the event upstream: %s; nothing was "
-                              "published", pending->source->name, error);
+        lg_http_respond_error(pending->req, 503, "source '%s' could not write the event upstream: %s; it is not "
+                              "confirmed and no other source was notified, so publish it again",
+                              pending->source->name, error);
     } else {
         lg_publish_via_tell_sources(pending, origin);
         lg_publish_via_respond(pending->req, 201, json_pack("{s:s, s:s, s:s}", "channel", pending->channel, "origin",

@@ -374,7 +374,7 @@ sinks:
 
     const refused = await post({ qty: 2 });
     assert.equal(refused.status, 503);
-    assert.match((await refused.json()).error, /source 'events' could not write the event upstream: .*nothing was published/);
+    assert.match((await refused.json()).error, /source 'events' could not write the event upstream: .*it is not confirmed and no other source was notified/);
     assert.equal(await counter(nodeA.adminUrl, 'redis_notifications_total', 'bus'), notified);
 
     await kafka.start();
