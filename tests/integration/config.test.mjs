@@ -806,6 +806,7 @@ describe('command line', () => {
     assert.match(help, /^Usage: livegate /);
     for (const flag of ['--config FILE', '--test', '--plugin-dir DIR', '--help', '--version', 'SIGHUP'])
       assert.ok(help.includes(flag), `--help lacks ${flag}`);
+    assert.match(help, /SIGHUP reopens the log file and\s+reloads the configuration/);
 
     const server = helpOptions(helpSection(help, /^Configuration \(YAML\), section server:/m, /^Each item of channels:/m));
     const channels = helpOptions(helpSection(help, /^Each item of channels:/m, /^Each item of tests:/m));
