@@ -342,6 +342,10 @@ describe('reload', () => {
       version = (await (await fetch(`${livegate.adminUrl}/api/stats`)).json()).config.version;
     }
     assert.equal(version, before + 1);
+
+    // This gateway logs to standard error, so there is no log file to reopen.
+    assert.match(livegate.log(), /SIGHUP|reloaded/);
+    assert.doesNotMatch(livegate.log(), /log file reopened/);
   });
 
   it('reload re-enables a disabled script', async () => {
