@@ -352,12 +352,14 @@ static void lg_gateway_on_hangup(lg_gateway *gateway)
     size_t index;
     json_t *warning;
     lg_error err;
+    int reopened;
 
-    if (lg_log_reopen() < 0) {
+    reopened = lg_log_reopen();
+    if (reopened < 0) {
         /* The old file may be gone, so say it on standard error too. */
         fprintf(stderr, "livegate: SIGHUP: cannot reopen the log file: %s\n", strerror(errno));
         LG_LOG_ERROR("core", "SIGHUP: cannot reopen the log file: %s", strerror(errno));
-    } else {
+    } else if (reopened > 0) {
         LG_LOG_INFO("core", "SIGHUP: log file reopened");
     }
 

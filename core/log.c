@@ -67,6 +67,7 @@ int lg_log_reopen(void)
         } else {
             close(lg_log_fd);
             lg_log_fd = fd;
+            rc = 1;
         }
     }
     pthread_mutex_unlock(&lg_log_mutex);

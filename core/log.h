@@ -39,7 +39,8 @@ typedef struct lg_log_limit {
  * errno set; the previous destination stays in use on failure. */
 int lg_log_open(const char *file);
 
-/* Reopen the current log file after rotation (SIGHUP). Returns 0 or -1. */
+/* Reopen the current log file after rotation (SIGHUP). Returns 1 when it reopened
+ * the file, 0 when logging goes to standard error, or -1 with errno set. */
 int lg_log_reopen(void);
 
 void lg_log_close(void);

@@ -47,7 +47,8 @@ static void lg_print_usage(FILE *out)
             "livegate test runs the tests: section of the configuration against its channel\n"
             "scripts, prints one line per test and exits non-zero when one fails.\n"
             "\n"
-            "Signals: SIGTERM and SIGINT stop gracefully, SIGHUP reopens the log file.\n");
+            "Signals: SIGTERM and SIGINT stop gracefully; SIGHUP reopens the log file and\n"
+            "reloads the configuration, like POST /api/reload.\n");
 }
 
 static int lg_is_module(const struct dirent *entry)

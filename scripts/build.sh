@@ -16,6 +16,8 @@ fi
 cd "$top"
 if [ ! -x configure ] || [ configure.ac -nt configure ]; then
     echo "build: generating configure (autoreconf)"
+    # libtoolize fills m4/, but aclocal runs first and warns when it is missing.
+    mkdir -p m4
     autoreconf -fi >/dev/null
 fi
 

@@ -619,8 +619,13 @@ static int kafka_start(lg_instance *instance, lg_error *err)
     if (lg_instance_is_produce_target(instance) && ensure_producer(state, err) < 0)
         return -1;
 
-    LG_LOG_INFO(lg_instance_scope(instance), "reading topics (%zu) from %s, starting at %s", config->topics.count,
-                config->brokers, start_names[config->start]);
+    lg_buf topic_list = LG_BUF_INIT;
+    for (size_t i = 0; i < config->topics.count; i++)
+        lg_buf_printf(&topic_list, "%s%s", i > 0 ? ", " : "", config->topics.items[i]);
+    LG_LOG_INFO(lg_instance_scope(instance), "reading %s %s from %s, starting at %s",
+                config->topics.count == 1 ? "topic" : "topics", topic_list.data, config->brokers,
+                start_names[config->start]);
+    lg_buf_free(&topic_list);
     update_health(state);
     drain(state);
     return 0;

@@ -109,6 +109,16 @@ sinks:
     assert.equal(result.code, 0, `livegate exited with ${result.code}; output:\n${livegate?.log()}`);
   });
 
+  // First in this suite, while the start-up lines are among the log lines kept.
+  it('start-up log names the topic', async () => {
+    const line = /\[source:kafka:orders\] reading topic orders from 127\.0\.0\.1:\d+, starting at earliest/;
+    // The lines after the listeners' may still be in the pipe.
+    const deadline = Date.now() + 5000 * SLOW;
+    while (!line.test(livegate.log()) && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.match(livegate.log(), line);
+  });
+
   it('records reach SSE and WebSocket in partition order', async () => {
     const sse = await openSse(`${livegate.publicUrl}/sse?channel=orders`);
     await sse.waitFor(() => sse.named('subscribed').length === 1, WAIT_MS, 'subscribed');

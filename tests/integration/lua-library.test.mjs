@@ -4,7 +4,7 @@
 // a real gateway on the real clock, and two script behaviours the library relies on.
 
 import assert from 'node:assert/strict';
-import { readdir, writeFile } from 'node:fs/promises';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -150,6 +150,28 @@ describe('lua example gateway', () => {
 
   it('conf/examples/lua.yaml tests pass', async () => {
     await assertAllTestsPass(EXAMPLE);
+  });
+
+  it('conf/examples/lua.yaml publishes livegate.stats', async () => {
+    // The example, moved to a temporary directory with loopback port 0 and absolute
+    // script paths, must have a rule for the dashboard's livegate.stats channel.
+    const example = await readFile(EXAMPLE, 'utf8');
+    const config = example
+      .replace(/\$\{LIVEGATE_(ADMIN_)?LISTEN:-127\.0\.0\.1:\d+\}/g, '127.0.0.1:0')
+      .replace(/^ {2}web_root: .*\n/m, '')
+      .replaceAll('../../lua/', `${LUA_DIR}/`);
+    const livegate = await startLivegate({ config });
+    try {
+      const stream = await openSse(`${livegate.publicUrl}/sse?channel=livegate.stats`);
+      try {
+        await stream.waitFor(() => stream.messages().length >= 1, scaled(5000), 'a livegate.stats event');
+      } finally {
+        stream.close();
+      }
+      assert.doesNotMatch(livegate.log(), /cannot publish livegate's figures/);
+    } finally {
+      await livegate.stop();
+    }
   });
 });
 

@@ -154,6 +154,7 @@ describe('channel scripts', () => {
     const split = await publishRaw(livegate.adminUrl, 'shape.a', '{"v":3}', 'split');
     const emitting = await publishRaw(livegate.adminUrl, 'shape.a', '{"v":4}', 'emit');
     assert.equal(plain.status, 201);
+    assert.equal(plain.body.count, 1);
     assert.deepEqual(dropped, { status: 202, body: { channel: 'shape.a', dropped: true } });
     assert.equal(split.status, 201);
     assert.equal(split.body.count, 2);
@@ -341,6 +342,10 @@ describe('reload', () => {
       version = (await (await fetch(`${livegate.adminUrl}/api/stats`)).json()).config.version;
     }
     assert.equal(version, before + 1);
+
+    // This gateway logs to standard error, so there is no log file to reopen.
+    assert.match(livegate.log(), /SIGHUP|reloaded/);
+    assert.doesNotMatch(livegate.log(), /log file reopened/);
   });
 
   it('reload re-enables a disabled script', async () => {

@@ -108,18 +108,27 @@ async function publish(channel, key, data) {
       headers,
       body: JSON.stringify(data),
     });
-    await response.arrayBuffer();
+    const body = await response.text();
     if (response.status === 201 || response.status === 202) {
       counts.published += 1;
     } else {
       counts.failed += 1;
-      lastError = `POST ${channel} returned HTTP ${response.status}`;
+      lastError = `POST ${channel} returned HTTP ${response.status}: ${errorMessage(body)}`;
     }
   } catch (error) {
     counts.failed += 1;
     lastError = `POST ${channel} failed: ${error.cause?.message ?? error.message}`;
   } finally {
     inFlight -= 1;
+  }
+}
+
+// Returns the "error" member of a livegate error body, or the body itself.
+function errorMessage(body) {
+  try {
+    return JSON.parse(body).error ?? body;
+  } catch {
+    return body;
   }
 }
 
@@ -164,6 +173,15 @@ if (durationS > 0)
   setTimeout(stop, durationS * 1000).unref();
 
 console.log(`feed: publishing ${market.length} symbols at ${rate} updates per second each to ${adminUrl}`);
+// The first publication decides whether the feed can work at all, so a gateway that
+// is not there or rejects the feed stops it with exit code 1 instead of counting
+// failures forever.
 await publishSymbols();
-if (counts.failed > 0)
-  console.error(`feed: ${lastError}: is livegate running with its admin API at ${adminUrl}?`);
+if (counts.failed > 0) {
+  const hint = /HTTP 40[13]/.test(lastError)
+    ? 'set LIVEGATE_ADMIN_TOKEN to the gateway\'s server.admin.token'
+    : `check that livegate is running with its admin API at ${adminUrl}`;
+  console.error(`feed: ${lastError}; ${hint}`);
+  stop();
+  process.exit(1);
+}
