@@ -82,7 +82,13 @@ static int open_listener(const struct addrinfo *ai, const char *address, int reu
     }
 
     if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
-        lg_error_set(err, "cannot listen on %s: bind() failed: %s", address, strerror(errno));
+        int bind_errno = errno;
+
+        lg_error_set(err, "cannot listen on %s: bind() failed: %s%s", address, strerror(bind_errno),
+                     bind_errno == EADDRINUSE ? " (another process has the port: stop it, or choose another "
+                                                "address; the default config reads LIVEGATE_LISTEN and "
+                                                "LIVEGATE_ADMIN_LISTEN)"
+                                              : "");
         goto fail;
     }
 

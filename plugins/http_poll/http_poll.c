@@ -69,7 +69,7 @@ static void count(poll_state *state, const char *name, const char *help)
 static void set_healthy(poll_state *state)
 {
     if (state->failures > 0)
-        LG_LOG_INFO(lg_instance_scope(state->instance), "%s answers again after %u failed polls", state->url_for_log,
+        LG_LOG_INFO(lg_instance_scope(state->instance), "%s answers again (failed polls in a row: %u)", state->url_for_log,
                     state->failures);
     state->failures = 0;
     if (!state->degraded)
@@ -249,7 +249,7 @@ static void schedule(poll_state *state)
     delay.tv_sec = (time_t)(delay_ms / 1000);
     delay.tv_usec = (suseconds_t)(delay_ms % 1000 * 1000);
     if (state->failures > 0)
-        LG_LOG_INFO(lg_instance_scope(state->instance), "next poll of %s in %lld ms, after %u failed polls",
+        LG_LOG_INFO(lg_instance_scope(state->instance), "next poll of %s in %lld ms (failed polls in a row: %u)",
                     state->url_for_log, (long long)delay_ms, state->failures);
     evtimer_add(state->timer, &delay);
 }

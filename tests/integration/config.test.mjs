@@ -233,7 +233,7 @@ channels:
       await first.waitForListeners(['public', 'admin'], scaled(5000));
       const second = await runLivegate(['-c', file.path, '--plugin-dir', modules]);
       assert.equal(second.code, 1, second.output);
-      assert.match(second.stderr, new RegExp(`server\\.listen: cannot listen on 127\\.0\\.0\\.1:${port}: bind\\(\\) failed: Address already in use`));
+      assert.match(second.stderr, new RegExp(`server\\.listen: cannot listen on 127\\.0\\.0\\.1:${port}: bind\\(\\) failed: Address already in use \\(another process has the port: .*LIVEGATE_LISTEN`));
       assert.doesNotMatch(second.output, BOUND_LINE);
     } finally {
       const status = await first.stop();
