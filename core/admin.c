@@ -22,7 +22,7 @@
 #define LG_ADMIN_CHANNELS_PREFIX "/api/channels/"
 #define LG_ADMIN_EVENTS_SUFFIX "/events"
 
-static void lg_admin_respond_json(lg_http_request *req, int status, json_t *body)
+void lg_admin_respond_json(lg_http_request *req, int status, json_t *body)
 {
     char *text = json_dumps(body, JSON_COMPACT);
     size_t len = strlen(text);

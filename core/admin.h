@@ -12,6 +12,9 @@ struct lg_gateway;
 /* Add the admin routes to ROUTES. The handlers run on the main thread. */
 void lg_admin_add_routes(struct lg_gateway *gateway, lg_http_routes *routes);
 
+/* Answer REQ with STATUS and BODY (taken over) as compact JSON. */
+void lg_admin_respond_json(lg_http_request *req, int status, json_t *body);
+
 /* Build the /api/stats document. */
 json_t *lg_admin_stats(struct lg_gateway *gateway);
 

@@ -22,9 +22,9 @@ typedef struct lg_http_request {
     int64_t timeout_ms;            /* whole transfer; 0: no limit */
     int64_t connect_timeout_ms;    /* 0: libcurl's default */
     int64_t max_body_bytes;        /* 0: no limit */
-    long max_redirects;            /* 0: redirects are answered, not followed */
-    const char *if_none_match;     /* ETag of the last answer, may be NULL */
-    const char *if_modified_since; /* Last-Modified of the last answer, may be NULL */
+    long max_redirects;            /* 0: a redirect is returned, not followed */
+    const char *if_none_match;     /* ETag of the last response, may be NULL */
+    const char *if_modified_since; /* Last-Modified of the last response, may be NULL */
     const char *ca_file;           /* PEM certificates to verify https servers with; NULL: the system's */
 } lg_http_request;
 

@@ -77,7 +77,7 @@ typedef struct lg_plugin {
 
     /* Sources, main thread, after start: CHANNEL got its first subscriber on
      * this node (WATCHED 1) or lost its last one (WATCHED 0). A source that
-     * reads upstream only while somebody listens subscribes and unsubscribes
+     * reads upstream only while a client listens subscribes and unsubscribes
      * here. Called for every channel; a source ignores those it does not
      * feed. May be NULL. */
     void (*watch)(lg_instance *instance, const char *channel, int watched);
@@ -121,7 +121,7 @@ typedef struct lg_publish {
     const void *data;
     size_t data_len;
     int64_t time_ms; /* 0: now */
-    /* Where the source read the event, the same on every node, such as
+    /* Position of the event at its source, the same on every node, such as
      * "kafka:orders:0:1234"; may be NULL. The channel drops an event whose
      * origin it saw among its last dedup_window events, so one that arrives
      * twice (through Kafka and through Redis) reaches clients once. */

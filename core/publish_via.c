@@ -11,6 +11,7 @@
 
 #include <jansson.h>
 
+#include "admin.h"
 #include "alloc.h"
 #include "instance.h"
 #include "log.h"
@@ -58,15 +59,6 @@ int lg_publish_via_check(const lg_gateway *gateway, const lg_settings *settings,
     return 0;
 }
 
-static void lg_publish_via_respond(lg_http_request *req, int status, json_t *body)
-{
-    char *text = json_dumps(body, JSON_COMPACT);
-
-    lg_http_respond(req, status, "application/json", text, strlen(text));
-    free(text);
-    json_decref(body);
-}
-
 /* Run the published hooks of the other sources, with the origin as the event's id. */
 static void lg_publish_via_tell_sources(lg_pending_produce *pending, const char *origin)
 {
@@ -95,7 +87,7 @@ static void lg_publish_via_done(void *arg, const char *error, const char *origin
                               pending->source->name, error);
     } else {
         lg_publish_via_tell_sources(pending, origin);
-        lg_publish_via_respond(pending->req, 201, json_pack("{s:s, s:s, s:s}", "channel", pending->channel, "origin",
+        lg_admin_respond_json(pending->req, 201, json_pack("{s:s, s:s, s:s}", "channel", pending->channel, "origin",
                                                             origin, "via", pending->source->name));
     }
 

@@ -20,6 +20,7 @@
 #include "discovery.h"
 #include "producer.h"
 #include "properties.h"
+#include "rdkafka_glue.h"
 #include "plugin_api.h"
 #include "route.h"
 #include "start_time.h"
@@ -47,9 +48,6 @@ typedef struct kafka_config {
     int64_t produce_timeout_ms;
 } kafka_config;
 
-/* The record header that names the channel of an event written by produce,
- * so that it comes back into the channel it was published to. */
-#define CHANNEL_HEADER "livegate-channel"
 
 typedef struct topic_state {
     int assigned; /* partitions 0 .. ASSIGNED-1 are being read */
@@ -168,7 +166,7 @@ static void publish_record(kafka_state *state, rd_kafka_message_t *message)
     };
 
     lg_error_clear(&err);
-    if (header_value(message, CHANNEL_HEADER, &state->channel) != NULL) {
+    if (header_value(message, KAFKA_CHANNEL_HEADER, &state->channel) != NULL) {
         /* Written by produce: back into the channel it was published to. */
     } else if (kafka_route_channel(config->channel, config->channel_field, &record, &state->channel, &err) < 0) {
         count(state, "kafka_route_errors", "Records without a channel to go to");
@@ -188,7 +186,7 @@ static void publish_record(kafka_state *state, rd_kafka_message_t *message)
     };
     if (event.time_ms < 0)
         event.time_ms = 0;
-    origin = lg_sprintf("kafka:%s:%d:%lld", record.topic, (int)record.partition, (long long)message->offset);
+    origin = kafka_origin(record.topic, record.partition, message->offset);
     event.origin = origin;
 
     if (lg_instance_publish(state->instance, &event, &err) < 0) {
@@ -238,17 +236,9 @@ static void drain(kafka_state *state)
     event_active(state->more_event, EV_TIMEOUT, 0);
 }
 
-static void drain_pipe(int fd)
-{
-    char bytes[64];
-
-    while (read(fd, bytes, sizeof(bytes)) > 0)
-        continue;
-}
-
 static void on_wake(evutil_socket_t fd, short what, void *arg)
 {
-    drain_pipe(fd);
+    kafka_drain_pipe(fd);
     drain(arg);
 }
 
@@ -319,14 +309,9 @@ static int on_stats(rd_kafka_t *kafka, char *json, size_t len, void *opaque)
 static void on_log(const rd_kafka_t *kafka, int level, const char *facility, const char *message)
 {
     kafka_state *state = rd_kafka_opaque(kafka);
-    const char *scope = state != NULL ? lg_instance_scope(state->instance) : "source:kafka";
 
-    if (level <= 3)
-        LG_LOG_ERROR(scope, "librdkafka %s: %s", facility, message);
-    else if (level <= 5)
-        LG_LOG_WARN(scope, "librdkafka %s: %s", facility, message);
-    else
-        LG_LOG_INFO(scope, "librdkafka %s: %s", facility, message);
+    kafka_log_line(state != NULL ? lg_instance_scope(state->instance) : "source:kafka", "librdkafka", level, facility,
+                   message);
 }
 
 /* Partition assignment */
@@ -380,7 +365,7 @@ static void on_discovery(evutil_socket_t fd, short what, void *arg)
 {
     kafka_state *state = arg;
 
-    drain_pipe(fd);
+    kafka_drain_pipe(fd);
     kafka_discovery_take(state->discovery, state->found);
     for (size_t i = 0; i < state->config->topics.count; i++) {
         if (state->found[i].missing && !state->topics[i].partitions_known)

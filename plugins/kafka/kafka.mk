@@ -5,6 +5,7 @@ plugins_kafka_kafka_la_SOURCES = \
 	plugins/kafka/discovery.c plugins/kafka/discovery.h \
 	plugins/kafka/producer.c plugins/kafka/producer.h \
 	plugins/kafka/properties.c plugins/kafka/properties.h \
+	plugins/kafka/rdkafka_glue.c plugins/kafka/rdkafka_glue.h \
 	plugins/kafka/route.c plugins/kafka/route.h \
 	plugins/kafka/start_time.c plugins/kafka/start_time.h \
 	plugins/kafka/consumer_stats.c plugins/kafka/consumer_stats.h

@@ -13,8 +13,7 @@
 
 #include "producer.h"
 #include "properties.h"
-
-#define CHANNEL_HEADER "livegate-channel"
+#include "rdkafka_glue.h"
 
 struct kafka_producer {
     rd_kafka_t *kafka;
@@ -74,8 +73,7 @@ static void on_delivery(rd_kafka_t *kafka, const rd_kafka_message_t *message, vo
     if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
         write->done(write->arg, rd_kafka_err2str(message->err), NULL);
     } else {
-        origin = lg_sprintf("kafka:%s:%d:%lld", rd_kafka_topic_name(message->rkt), (int)message->partition,
-                            (long long)message->offset);
+        origin = kafka_origin(rd_kafka_topic_name(message->rkt), message->partition, message->offset);
         write->done(write->arg, NULL, origin);
         free(origin);
     }
@@ -85,23 +83,16 @@ static void on_delivery(rd_kafka_t *kafka, const rd_kafka_message_t *message, vo
 static void on_log(const rd_kafka_t *kafka, int level, const char *facility, const char *message)
 {
     kafka_producer *producer = rd_kafka_opaque(kafka);
-    const char *scope = producer != NULL ? producer->scope : "source:kafka";
 
-    if (level <= 3)
-        LG_LOG_ERROR(scope, "librdkafka producer %s: %s", facility, message);
-    else if (level <= 5)
-        LG_LOG_WARN(scope, "librdkafka producer %s: %s", facility, message);
-    else
-        LG_LOG_INFO(scope, "librdkafka producer %s: %s", facility, message);
+    kafka_log_line(producer != NULL ? producer->scope : "source:kafka", "librdkafka producer", level, facility,
+                   message);
 }
 
 static void on_wake(evutil_socket_t fd, short what, void *arg)
 {
     kafka_producer *producer = arg;
-    char bytes[64];
 
-    while (read(fd, bytes, sizeof(bytes)) > 0)
-        continue;
+    kafka_drain_pipe(fd);
     rd_kafka_poll(producer->kafka, 0);
 }
 
@@ -154,7 +145,7 @@ int kafka_producer_send(kafka_producer *producer, const char *channel, const lg_
     size_t key_len = event->key != NULL ? strlen(event->key) : 0;
     rd_kafka_resp_err_t rc;
 
-    rd_kafka_header_add(headers, CHANNEL_HEADER, -1, channel, -1);
+    rd_kafka_header_add(headers, KAFKA_CHANNEL_HEADER, -1, channel, -1);
     if (event->type != NULL && producer->type_header != NULL)
         rd_kafka_header_add(headers, producer->type_header, -1, event->type, -1);
 

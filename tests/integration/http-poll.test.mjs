@@ -1,5 +1,5 @@
 // The http_poll source against an HTTP server started here on loopback: change
-// detection, conditional requests answered with 304, bad answers that must
+// detection, conditional requests that get 304, bad responses that must
 // never reach subscribers, backoff and health, and array splitting.
 
 import assert from 'node:assert/strict';
