@@ -330,8 +330,17 @@ describe('markets view and livegate card with the demo feed', { skip }, () => {
 
   it('stopped livegate marks the prices last known', { timeout: TEST_TIMEOUT_MS }, async () => {
     await page.click('a[href="#/markets"]');
-    await page.waitForFunction((selector) => document.querySelectorAll(selector).length > 0, ROWS, { timeout: LIVE_TIMEOUT_MS });
+    // The view subscribes again after the switch, so wait until every row shows its price.
+    await page.waitForFunction(
+      (count) => {
+        const cells = [...document.querySelectorAll('[data-testid^="price-"]')];
+        return cells.length === count && cells.every((cell) => (cell.firstElementChild?.textContent ?? '') !== '');
+      },
+      SYMBOLS.length,
+      { timeout: LIVE_TIMEOUT_MS },
+    );
     const before = await priceTexts(page);
+    assert.equal(Object.keys(before).length, SYMBOLS.length);
 
     const { code } = await livegate.stop();
     assert.equal(code, 0);
