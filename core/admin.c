@@ -311,7 +311,7 @@ static void lg_admin_get_event(lg_http_request *req, lg_gateway *gateway, const 
     lg_channel_expire(channel, lg_clock_monotonic_ms());
     if (lg_hub_parse_id(gateway->hub, id, &seq) == 0)
         event = lg_history_find(&channel->history, seq);
-    else
+    else if ((event = lg_history_find_id(&channel->history, id)) == NULL)
         event = lg_history_find_origin(&channel->history, id);
     if (event == NULL) {
         lg_http_respond_error(req, 404, "event '%s' not found in the history of channel '%s': the id is unknown, "

@@ -21,6 +21,7 @@ lg_channel *lg_channel_new(const char *name, const lg_rule *rule, size_t worker_
     channel->name = lg_strdup(name);
     channel->rule = rule;
     lg_history_init(&channel->history, (size_t)rule->history.length);
+    channel->history.positions = &channel->positions;
     lg_snapshot_init(&channel->snapshot, rule->snapshot, (size_t)rule->snapshot_max_keys);
     channel->worker_subscribers = lg_calloc(worker_count, sizeof(*channel->worker_subscribers));
     channel->worker_count = worker_count;
@@ -35,6 +36,7 @@ void lg_channel_free(lg_channel *channel)
     if (channel == NULL)
         return;
     lg_history_clear(&channel->history);
+    lg_positions_clear(&channel->positions);
     lg_snapshot_clear(&channel->snapshot);
     lg_dedup_clear(&channel->dedup);
     free(channel->worker_subscribers);

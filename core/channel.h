@@ -10,6 +10,7 @@
 #include "event.h"
 #include "hashmap.h"
 #include "history.h"
+#include "positions.h"
 #include "rules.h"
 #include "snapshot.h"
 
@@ -35,6 +36,8 @@ typedef struct lg_channel {
     lg_snapshot snapshot;
     uint64_t last_seq;
     char *last_id;
+    lg_positions positions; /* offsets reached in the logs that feed the channel */
+    size_t parked;          /* subscriptions waiting for a read-back, which keep the channel alive */
 
     uint32_t *worker_subscribers; /* subscriptions per worker, channel thread only */
     size_t worker_count;

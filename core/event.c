@@ -1,11 +1,13 @@
 /* Event lifetime: creation, atomic reference counting and release of encoded frames. */
 #include "config.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "alloc.h"
 #include "clock.h"
+#include "error.h"
 #include "event.h"
 
 lg_event *lg_event_new(const char *key, const char *type, const void *data, size_t data_len, int64_t time_ms)
@@ -13,6 +15,7 @@ lg_event *lg_event_new(const char *key, const char *type, const void *data, size
     lg_event *event = lg_calloc(1, sizeof(*event));
 
     atomic_init(&event->refs, 1);
+    event->position = -1;
     event->time_ms = time_ms > 0 ? time_ms : lg_clock_wall_ms();
     event->key = key != NULL ? lg_strdup(key) : NULL;
     event->type = type != NULL ? lg_strdup(type) : NULL;
@@ -23,6 +26,28 @@ lg_event *lg_event_new(const char *key, const char *type, const void *data, size
     event->data_len = data_len;
     event->data_is_json = lg_json_is_valid(event->data, data_len);
     return event;
+}
+
+int lg_event_set_origin(lg_event *event, const char *origin, int positioned, lg_error *err)
+{
+    const char *colon = strrchr(origin, ':');
+    char *end = NULL;
+    long long offset = -1;
+
+    if (positioned) {
+        if (colon == NULL || colon == origin || colon[1] < '0' || colon[1] > '9')
+            return lg_error_set(err, "invalid positioned origin '%s': expected LOG:OFFSET", origin);
+        errno = 0;
+        offset = strtoll(colon + 1, &end, 10);
+        if (errno != 0 || *end != '\0')
+            return lg_error_set(err, "invalid positioned origin '%s': the offset is not a number", origin);
+    }
+
+    free(event->origin);
+    event->origin = lg_strdup(origin);
+    event->position = offset;
+    event->log_len = positioned ? (size_t)(colon - origin) : 0;
+    return 0;
 }
 
 lg_event *lg_event_ref(lg_event *event)

@@ -10,6 +10,7 @@
 #define LG_FORMAT_MAX 8
 
 struct lg_channel;
+struct lg_error;
 
 typedef struct lg_bytes {
     char *data;
@@ -31,6 +32,12 @@ typedef struct lg_event {
     int64_t received_ms; /* monotonic clock when the channel took the event, for history age */
 
     char *origin; /* where a source read it, such as "kafka:TOPIC:PARTITION:OFFSET"; NULL for none */
+    /* With POSITION 0 or more, ORIGIN is "LOG:POSITION": the offset of the
+     * event in an ordered log (such as "kafka:orders:0") that every node
+     * reads alike, and LOG_LEN is the length of LOG. -1: no position. */
+    int64_t position;
+    size_t log_len;
+    int id_is_position; /* 1: ID is the channel's position id, the same on every node */
     char *key;  /* NULL when the event has no key */
     char *type; /* NULL for a plain message */
 
@@ -44,6 +51,16 @@ typedef struct lg_event {
 /* Create an event with one reference. DATA is copied; KEY and TYPE may be
  * NULL. DATA is checked once here for being valid JSON. */
 lg_event *lg_event_new(const char *key, const char *type, const void *data, size_t data_len, int64_t time_ms);
+
+/* Set the origin of EVENT, not yet in a channel, to a copy of ORIGIN. With
+ * POSITIONED, ORIGIN must be "LOG:OFFSET" and sets the event's position.
+ * Returns 0, or -1 with ERR set (the event is unchanged). */
+int lg_event_set_origin(lg_event *event, const char *origin, int positioned, struct lg_error *err);
+
+/* How a source finishes a read-back (lg_plugin.read_range): with ERROR NULL
+ * and COUNT events, whose references DONE takes over (the array stays the
+ * caller's), or with ERROR saying why. */
+typedef void (*lg_read_done)(void *arg, lg_event **events, size_t count, const char *error);
 
 lg_event *lg_event_ref(lg_event *event);
 

@@ -411,6 +411,9 @@ int lg_gateway_run(lg_gateway *gateway, lg_error *err)
     lg_hub_set_scripts(gateway->hub, gateway->scripts);
     gateway->hub->watch = lg_source_hooks_watch;
     gateway->hub->watch_arg = gateway;
+    gateway->hub->log_range = lg_source_hooks_log_range;
+    gateway->hub->read_range = lg_source_hooks_read_range;
+    gateway->hub->sources_arg = gateway;
 
     lg_gateway_watch_signals(gateway);
     if (lg_gateway_start_admin(gateway, err) < 0)

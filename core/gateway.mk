@@ -23,8 +23,10 @@ libcore_la_SOURCES += \
 	core/random.c core/random.h \
 	core/plugin.c core/plugin.h \
 	core/plugin_exports.c \
+	core/positions.c core/positions.h \
 	core/publish_via.c core/publish_via.h \
 	core/reload.c \
+	core/resume.c core/resume.h \
 	core/rule_scripts.c core/rule_scripts.h \
 	core/script_tests.c core/script_tests.h \
 	core/rules.c core/rules.h \

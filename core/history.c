@@ -14,13 +14,21 @@ void lg_history_init(lg_history *history, size_t capacity)
     history->head = 0;
     history->count = 0;
     history->evicted_seq = 0;
+    history->positions = NULL;
+}
+
+static void lg_history_note_evicted(lg_history *history, const lg_event *event)
+{
+    history->evicted_seq = event->seq;
+    if (history->positions != NULL && event->position >= 0)
+        lg_positions_evict(history->positions, event->origin, event->log_len, event->position);
 }
 
 static void lg_history_pop_oldest(lg_history *history)
 {
     lg_event *oldest = history->ring[history->head];
 
-    history->evicted_seq = oldest->seq;
+    lg_history_note_evicted(history, oldest);
     history->ring[history->head] = NULL;
     history->head = (history->head + 1) % history->capacity;
     history->count--;
@@ -39,7 +47,7 @@ void lg_history_clear(lg_history *history)
 void lg_history_push(lg_history *history, lg_event *event)
 {
     if (history->capacity == 0) {
-        history->evicted_seq = event->seq;
+        lg_history_note_evicted(history, event);
         return;
     }
     if (history->count == history->capacity)
@@ -130,6 +138,17 @@ lg_event *lg_history_find_origin(const lg_history *history, const char *origin)
         lg_event *event = lg_history_at(history, i - 1);
 
         if (event->origin != NULL && strcmp(event->origin, origin) == 0)
+            return event;
+    }
+    return NULL;
+}
+
+lg_event *lg_history_find_id(const lg_history *history, const char *id)
+{
+    for (size_t i = history->count; i > 0; i--) {
+        lg_event *event = lg_history_at(history, i - 1);
+
+        if (strcmp(event->id, id) == 0)
             return event;
     }
     return NULL;

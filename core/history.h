@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "event.h"
+#include "positions.h"
 
 typedef struct lg_history {
     lg_event **ring;
@@ -16,6 +17,9 @@ typedef struct lg_history {
      * when CAPACITY is 0). A resume from sequence S is complete when S is at
      * least this: no event after S has been lost. */
     uint64_t evicted_seq;
+    /* The channel's positions, told of every positioned event that leaves
+     * the history; may be NULL. */
+    lg_positions *positions;
 } lg_history;
 
 void lg_history_init(lg_history *history, size_t capacity);
@@ -43,6 +47,9 @@ lg_event *lg_history_find(const lg_history *history, uint64_t seq);
 /* Return the newest event whose origin is ORIGIN, or NULL. Linear in the
  * history's length. */
 lg_event *lg_history_find_origin(const lg_history *history, const char *origin);
+
+/* Return the newest event whose id is ID, or NULL. Linear in the history's length. */
+lg_event *lg_history_find_id(const lg_history *history, const char *id);
 
 /* Collect the events with a sequence number above SEQ, oldest first, into a
  * new array of new references (*OUT, *COUNT; free the array and unref the

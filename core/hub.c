@@ -13,6 +13,7 @@
 #include "lua_script.h"
 #include "messages.h"
 #include "names.h"
+#include "resume.h"
 #include "worker.h"
 
 #define LG_HUB_EXPIRE_INTERVAL_MS 1000
@@ -152,6 +153,8 @@ void lg_hub_free(lg_hub *hub)
     lg_mailbox_destroy(&hub->mailbox);
     event_free(hub->expire_timer);
 
+    lg_resume_free_parked(hub);
+
     /* Workers are gone by now, so what barriers waited for is safe. */
     while (hub->barriers != NULL) {
         lg_barrier *barrier = hub->barriers;
@@ -241,6 +244,26 @@ static void lg_hub_number(lg_hub *hub, lg_event *event, uint64_t seq)
     event->id = lg_sprintf("%s-%" PRIu64, hub->epoch, event->seq);
 }
 
+/* Give EVENT, the last part of an event with a position, that position
+ * and the channel's position id, so that every node gives it the same id. */
+static void lg_hub_set_position_id(lg_channel *channel, lg_event *event, const lg_event *source)
+{
+    lg_buf id = LG_BUF_INIT;
+
+    if (event != source && event->origin == NULL) {
+        event->origin = lg_strdup(source->origin);
+        event->position = source->position;
+        event->log_len = source->log_len;
+    }
+    if (lg_positions_format(&channel->positions, &id) < 0) {
+        lg_buf_free(&id);
+        return;
+    }
+    free(event->id);
+    event->id = lg_buf_steal(&id, NULL);
+    event->id_is_position = 1;
+}
+
 /* Put EVENT into CHANNEL: encode it, keep it, hand it to the workers. */
 static void lg_hub_append(lg_hub *hub, lg_channel *channel, lg_event *event)
 {
@@ -256,7 +279,7 @@ static void lg_hub_append(lg_hub *hub, lg_channel *channel, lg_event *event)
         hub->appended(hub->appended_arg, event);
 }
 
-static lg_script *lg_hub_script(const lg_hub *hub, const lg_channel *channel)
+lg_script *lg_hub_script_of(const lg_hub *hub, const lg_channel *channel)
 {
     /* A channel left without a rule by a reload has a private copy, outside the array. */
     if (hub->scripts == NULL || channel->rule < hub->rules || channel->rule >= hub->rules + hub->rule_count)
@@ -313,7 +336,9 @@ static int lg_hub_publish_one(lg_hub *hub, const char *name, lg_event *event, un
 
     /* The id comes first, so that a script sees it and its errors name it. */
     lg_hub_number(hub, event, ++hub->last_seq);
-    script = lg_hub_script(hub, channel);
+    if (event->position >= 0)
+        lg_positions_advance(&channel->positions, event->origin, event->log_len, event->position);
+    script = lg_hub_script_of(hub, channel);
     if (script != NULL)
         lg_hub_run_script(hub, channel, script, event, hops, &out);
     else
@@ -334,6 +359,8 @@ static int lg_hub_publish_one(lg_hub *hub, const char *name, lg_event *event, un
             lg_hub_number(hub, part, event->seq);
         else if (i > 0)
             lg_hub_number(hub, part, ++hub->last_seq);
+        if (event->position >= 0 && i == out.count - 1)
+            lg_hub_set_position_id(channel, part, event);
         lg_hub_append(hub, channel, part);
     }
 
@@ -419,67 +446,6 @@ int lg_hub_parse_id(const lg_hub *hub, const char *id, uint64_t *seq)
     return 0;
 }
 
-void lg_hub_resolve_resume(lg_hub *hub, lg_channel *channel, const char *last_event_id, lg_subscribe_result *result,
-                           lg_event_list *events)
-{
-    lg_event **found = NULL;
-    size_t count = 0;
-    uint64_t seq;
-
-    lg_channel_expire(channel, lg_clock_monotonic_ms());
-    if (last_event_id != NULL) {
-        if (lg_hub_parse_id(hub, last_event_id, &seq) < 0) {
-            result->reset = 1;
-            result->reset_reason = "unknown id";
-        } else if (lg_history_since(&channel->history, seq, &found, &count) < 0) {
-            result->reset = 1;
-            result->reset_reason = "evicted";
-        } else {
-            result->recovered = 1;
-            lg_event_list_take(events, found, count);
-            return;
-        }
-    }
-    count = lg_snapshot_collect(&channel->snapshot, &found);
-    lg_event_list_take(events, found, count);
-}
-
-static void lg_hub_handle_subscribe(lg_hub *hub, lg_msg_subscribe *request)
-{
-    lg_msg_subscribed *reply = lg_calloc(1, sizeof(*reply));
-    lg_event_list events = {0};
-
-    reply->header.type = LG_MSG_SUBSCRIBED;
-    reply->stream_id = request->stream_id;
-    reply->count = request->count;
-    reply->results = lg_calloc(request->count, sizeof(*reply->results));
-
-    for (size_t i = 0; i < request->count; i++) {
-        lg_subscribe_result *result = &reply->results[i];
-        lg_channel *channel;
-        lg_error err;
-        int status;
-
-        result->request_id = request->items[i].request_id;
-        channel = lg_hub_channel(hub, request->items[i].channel_name, &status, &err);
-        if (channel == NULL) {
-            result->error = lg_strdup(err.message);
-            continue;
-        }
-        result->channel = channel;
-        channel->worker_subscribers[request->worker]++;
-        channel->subscribers++;
-        if (channel->subscribers == 1 && hub->watch != NULL)
-            hub->watch(hub->watch_arg, channel->name, 1);
-        lg_hub_resolve_resume(hub, channel, request->last_event_id, result, &events);
-    }
-
-    lg_event_list_sort(&events);
-    reply->events = events.items;
-    reply->event_count = events.count;
-    lg_worker_post(hub->workers[request->worker], &reply->header);
-}
-
 static void lg_hub_handle_unsubscribe(lg_hub *hub, lg_msg_unsubscribe *request)
 {
     lg_channel *channel = request->channel;
@@ -497,7 +463,7 @@ static void lg_hub_handle_unsubscribe(lg_hub *hub, lg_msg_unsubscribe *request)
     /* A channel that only subscribers created, and that never got an event,
      * goes away with its last subscriber, so that subscribing to made-up
      * names cannot fill the channel table. No event or worker refers to it. */
-    if (channel->subscribers == 0 && channel->events_in == 0) {
+    if (channel->subscribers == 0 && channel->events_in == 0 && channel->parked == 0) {
         HASH_DEL(hub->channels, channel);
         hub->channel_count--;
         LG_LOG_DEBUG("hub", "channel '%s' removed: no events and no subscribers", channel->name);
@@ -554,7 +520,7 @@ static void lg_hub_handle_messages(struct lg_message_list *messages, void *arg)
         case LG_MSG_SUBSCRIBE: {
             lg_msg_subscribe *request = (lg_msg_subscribe *)message;
 
-            lg_hub_handle_subscribe(hub, request);
+            lg_resume_subscribe(hub, request);
             for (size_t i = 0; i < request->count; i++)
                 free(request->items[i].channel_name);
             free(request->items);

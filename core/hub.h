@@ -17,6 +17,7 @@
 struct lg_worker;
 struct lg_script;
 struct lg_pending_emit;
+struct lg_parked;
 
 #define LG_HUB_EPOCH_BYTES 16
 
@@ -62,6 +63,18 @@ typedef struct lg_hub {
      * admin API sets it around one publish to pass the events on to sources. */
     void (*appended)(void *arg, lg_event *event);
     void *appended_arg;
+
+    /* Ordered logs that sources read (see lg_positions), for resumes by
+     * position id; may be NULL. LOG_RANGE returns 0 with the first offset
+     * read of LOG and the next one to read, or -1 when no source reads it.
+     * READ_RANGE reads offsets FROM to TO of LOG again, keeping the records
+     * that go to CHANNEL, and calls DONE once, later; it returns -1 with ERR
+     * set when it cannot (DONE is then never called). */
+    int (*log_range)(void *arg, const char *log, int64_t *first, int64_t *next);
+    int (*read_range)(void *arg, const char *channel, const char *log, int64_t from, int64_t to, lg_read_done done,
+                      void *done_arg, lg_error *err);
+    void *sources_arg;
+    struct lg_parked *parked; /* subscribe requests waiting for read-backs */
 
     struct lg_barrier *barriers; /* waiting for workers' replies */
     uint64_t barrier_generation;
@@ -128,16 +141,15 @@ void lg_hub_shutdown_workers(lg_hub *hub, int64_t timeout_ms, void (*callback)(v
  * when no worker runs. */
 void lg_hub_barrier(lg_hub *hub, void (*callback)(void *arg), void *arg);
 
+/* Return the script of CHANNEL's rule, or NULL. */
+struct lg_script *lg_hub_script_of(const lg_hub *hub, const lg_channel *channel);
+
 /* Parse a resume id "EPOCH-SEQ". Returns 0 and *SEQ when EPOCH is this
  * hub's, or -1 for ids of another process or malformed ids. */
 int lg_hub_parse_id(const lg_hub *hub, const char *id, uint64_t *seq);
 
 struct lg_subscribe_result;
 
-/* Resolve a new subscription to CHANNEL: with LAST_EVENT_ID, append the
- * events after it to EVENTS when history still has all of them (RECOVERED),
- * else set RESET with its reason and append the snapshot; without an id,
- * append the snapshot. */
 /* Tell every subscriber of channel NAME that events may have been lost
  * upstream, with REASON, before any event published after this call. A
  * channel that does not exist has no subscribers: nothing happens. */
@@ -146,6 +158,10 @@ void lg_hub_signal_gap(lg_hub *hub, const char *name, const char *reason);
 /* Return 1 when channel NAME has subscribers on this node. */
 int lg_hub_is_watched(const lg_hub *hub, const char *name);
 
+/* Resolve a new subscription to CHANNEL from history alone (see resume.c):
+ * with LAST_EVENT_ID, append the events after it to EVENTS when history
+ * still has all of them (RECOVERED), else set RESET with its reason and
+ * append the snapshot; without an id, append the snapshot. */
 void lg_hub_resolve_resume(lg_hub *hub, lg_channel *channel, const char *last_event_id,
                            struct lg_subscribe_result *result, lg_event_list *events);
 

@@ -149,8 +149,10 @@ int lg_instance_publish(lg_instance *instance, const lg_publish *publish, lg_err
         return -1;
 
     event = lg_event_new(publish->key, publish->type, publish->data, publish->data_len, publish->time_ms);
-    if (publish->origin != NULL)
-        event->origin = lg_strdup(publish->origin);
+    if (publish->origin != NULL && lg_event_set_origin(event, publish->origin, publish->positioned, err) < 0) {
+        lg_event_unref(event);
+        return -1;
+    }
     return lg_hub_publish(instance->gateway->hub, publish->channel, event, &result, &status, err);
 }
 

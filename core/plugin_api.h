@@ -25,7 +25,7 @@
 
 /* Raised whenever a struct or function below changes incompatibly. A plugin
  * built against another version is rejected at load time. */
-#define LG_PLUGIN_ABI_VERSION 3
+#define LG_PLUGIN_ABI_VERSION 4
 
 /* The one symbol every plugin exports: a const lg_plugin named this way. */
 #define LG_PLUGIN_SYMBOL "livegate_plugin"
@@ -96,6 +96,22 @@ typedef struct lg_plugin {
      * Returns 0, or -1 with ERR set (DONE is then never called). May be NULL. */
     int (*produce)(lg_instance *instance, const char *channel, const lg_event *event, lg_produce_done done,
                    void *arg, lg_error *err);
+
+    /* Sources whose events carry positions (lg_publish.positioned), main
+     * thread: return 0 with *FIRST, the first offset of LOG (such as
+     * "kafka:orders:0") read on this node, and *NEXT, the offset read next;
+     * or -1 when the source does not read LOG. May be NULL. */
+    int (*log_range)(lg_instance *instance, const char *log, int64_t *first, int64_t *next);
+
+    /* Sources with log_range, main thread: read offsets FROM to TO of LOG
+     * again for a client that resumes from further back than history, and
+     * keep the records that go to CHANNEL, as events with their positioned
+     * origin (lg_event_set_origin). Call DONE with ARG exactly once, later,
+     * on the main thread, also when the source stops first. Returns 0, or
+     * -1 with ERR set (DONE is then never called), for example when the
+     * range is longer than the source allows. May be NULL. */
+    int (*read_range)(lg_instance *instance, const char *channel, const char *log, int64_t from, int64_t to,
+                      lg_read_done done, void *arg, lg_error *err);
 } lg_plugin;
 
 /* Instance services. Unless stated otherwise, call them on the main thread. */
@@ -126,6 +142,11 @@ typedef struct lg_publish {
      * origin it saw among its last dedup_window events, so one that arrives
      * twice (through Kafka and through Redis) reaches clients once. */
     const char *origin;
+    /* 1: ORIGIN is "LOG:OFFSET", with offsets that grow along LOG and every
+     * node reading the same record at the same offset (a Kafka partition).
+     * The channel then builds resume ids from these positions, and a
+     * resume deeper than history reads LOG again through read_range. */
+    int positioned;
 } lg_publish;
 
 /* Publish one event from a source into its channel (main thread). Channel

@@ -19,5 +19,6 @@ const void *const lg_plugin_exports[] = {
     (const void *)lg_http_url_check,
     (const void *)lg_http_url_for_log,
     (const void *)lg_instance_is_produce_target,
+    (const void *)lg_event_set_origin,
     NULL,
 };

@@ -35,6 +35,38 @@ void lg_source_hooks_replay(lg_gateway *gateway, lg_instance *source)
     }
 }
 
+/* Return the started source that reads LOG, with its range, or NULL. */
+static lg_instance *lg_source_hooks_reader(lg_gateway *gateway, const char *log, int64_t *first, int64_t *next)
+{
+    for (size_t i = 0; i < gateway->source_count; i++) {
+        lg_instance *source = gateway->sources[i];
+
+        if (source->started && source->plugin->log_range != NULL &&
+            source->plugin->log_range(source, log, first, next) == 0)
+            return source;
+    }
+    return NULL;
+}
+
+int lg_source_hooks_log_range(void *arg, const char *log, int64_t *first, int64_t *next)
+{
+    return lg_source_hooks_reader(arg, log, first, next) != NULL ? 0 : -1;
+}
+
+int lg_source_hooks_read_range(void *arg, const char *channel, const char *log, int64_t from, int64_t to,
+                               lg_read_done done, void *done_arg, lg_error *err)
+{
+    int64_t first;
+    int64_t next;
+    lg_instance *source = lg_source_hooks_reader(arg, log, &first, &next);
+
+    if (source == NULL)
+        return lg_error_set(err, "no source reads %s", log);
+    if (source->plugin->read_range == NULL)
+        return lg_error_set(err, "source '%s' cannot read %s back", source->name, log);
+    return source->plugin->read_range(source, channel, log, from, to, done, done_arg, err);
+}
+
 /* What the hub's appended callback needs during one admin publish. */
 typedef struct lg_publish_context {
     lg_gateway *gateway;

@@ -207,7 +207,9 @@ static void lg_stream_set_resume(lg_stream *stream, lg_outqueue_item *item, cons
         resume = stream->resume_seq;
 
     stream->resume_seq = resume;
-    if (item != NULL && item->event == event && resume != event->seq && stream->cls->encode_resumed != NULL)
+    /* A position id means the same on every node and stays as it is. */
+    if (item != NULL && item->event == event && resume != event->seq && !event->id_is_position &&
+        stream->cls->encode_resumed != NULL)
         item->resume_seq = resume;
 }
 

@@ -22,6 +22,8 @@
 #include "properties.h"
 #include "rdkafka_glue.h"
 #include "plugin_api.h"
+#include "read_back.h"
+#include "record.h"
 #include "route.h"
 #include "start_time.h"
 #include "consumer_stats.h"
@@ -46,11 +48,16 @@ typedef struct kafka_config {
     int64_t max_batch;
     char *produce_topic;
     int64_t produce_timeout_ms;
+    int64_t max_read_back;
+    int64_t read_back_timeout_ms;
+    int64_t max_read_backs;
 } kafka_config;
 
 
 typedef struct topic_state {
     int assigned; /* partitions 0 .. ASSIGNED-1 are being read */
+    int64_t *first_read; /* per partition: offset of the first record read, -1 before one */
+    int64_t *next_read;  /* per partition: offset after the last record read, -1 before one */
     int partitions_known;
     int created_later; /* the topic did not exist when reading started */
 } topic_state;
@@ -72,9 +79,12 @@ typedef struct kafka_state {
     rd_kafka_conf_t *producer_conf; /* until the first produce call creates the producer */
     kafka_producer *producer;
 
+    rd_kafka_conf_t *read_conf; /* until start creates the read-backs */
+    kafka_read_backs *read_backs;
+    kafka_record_rules rules;
+
     topic_state *topics;
     kafka_topic_found *found;
-    lg_buf channel;
 
     int brokers_up;       /* from the last statistics, -1 before any */
     int partitions_idle;  /* assigned partitions not fetching, from the last statistics */
@@ -128,78 +138,59 @@ static void update_health(kafka_state *state)
 
 /* Records */
 
-/* Copy the last value of header NAME of MESSAGE into OUT; return it, or NULL without one. */
-static const char *header_value(rd_kafka_message_t *message, const char *name, lg_buf *out)
+/* Remember how far this node has read the partition of MESSAGE. */
+static void note_read(kafka_state *state, rd_kafka_message_t *message)
 {
-    rd_kafka_headers_t *headers = NULL;
-    const void *value;
-    size_t len;
+    const char *topic = rd_kafka_topic_name(message->rkt);
 
-    if (name == NULL || rd_kafka_message_headers(message, &headers) != RD_KAFKA_RESP_ERR_NO_ERROR)
-        return NULL;
-    if (rd_kafka_header_get_last(headers, name, &value, &len) != RD_KAFKA_RESP_ERR_NO_ERROR || value == NULL)
-        return NULL;
-    lg_buf_reset(out);
-    lg_buf_append(out, value, len);
-    return out->data;
+    for (size_t i = 0; i < state->config->topics.count; i++) {
+        topic_state *ts = &state->topics[i];
+
+        if (strcmp(state->config->topics.items[i], topic) != 0 || message->partition >= ts->assigned)
+            continue;
+        if (ts->first_read[message->partition] < 0)
+            ts->first_read[message->partition] = message->offset;
+        ts->next_read[message->partition] = message->offset + 1;
+        return;
+    }
 }
 
 static void publish_record(kafka_state *state, rd_kafka_message_t *message)
 {
-    const kafka_config *config = state->config;
-    char *key = NULL;
-    char *origin;
-    lg_buf type = LG_BUF_INIT;
-    rd_kafka_timestamp_type_t time_type;
-    kafka_record_view record;
+    kafka_record record;
     lg_publish event;
     lg_error err;
 
-    if (config->use_key && message->key != NULL && message->key_len > 0)
-        key = lg_strndup(message->key, message->key_len);
-    record = (kafka_record_view){
-        .topic = rd_kafka_topic_name(message->rkt),
-        .partition = message->partition,
-        .key = key,
-        .value = message->payload != NULL ? message->payload : "",
-        .value_len = message->len,
-    };
-
     lg_error_clear(&err);
-    if (header_value(message, KAFKA_CHANNEL_HEADER, &state->channel) != NULL) {
-        /* Written by produce: back into the channel it was published to. */
-    } else if (kafka_route_channel(config->channel, config->channel_field, &record, &state->channel, &err) < 0) {
+    note_read(state, message);
+    if (kafka_record_read(&state->rules, message, &record, &err) < 0) {
         count(state, "kafka_route_errors", "Records without a channel to go to");
-        LG_LOG_WARN(lg_instance_scope(state->instance), "record %s/%d@%lld skipped: %s", record.topic,
-                    (int)record.partition, (long long)message->offset, err.message);
-        free(key);
+        LG_LOG_WARN(lg_instance_scope(state->instance), "record %s/%d@%lld skipped: %s",
+                    rd_kafka_topic_name(message->rkt), (int)message->partition, (long long)message->offset,
+                    err.message);
+        kafka_record_clear(&record);
         return;
     }
 
     event = (lg_publish){
-        .channel = state->channel.data,
-        .key = key,
-        .type = header_value(message, config->type_header, &type),
+        .channel = record.channel.data,
+        .key = record.key,
+        .type = record.has_type ? record.type.data : NULL,
         .data = record.value,
         .data_len = record.value_len,
-        .time_ms = rd_kafka_message_timestamp(message, &time_type),
+        .time_ms = record.time_ms,
+        .origin = record.origin,
+        .positioned = 1,
     };
-    if (event.time_ms < 0)
-        event.time_ms = 0;
-    origin = kafka_origin(record.topic, record.partition, message->offset);
-    event.origin = origin;
-
     if (lg_instance_publish(state->instance, &event, &err) < 0) {
         count(state, "kafka_publish_errors", "Records the core rejected, for example a channel no rule allows");
         LG_LOG_WARN(lg_instance_scope(state->instance), "record %s/%d@%lld into channel %s rejected: %s",
-                    record.topic, (int)record.partition, (long long)message->offset, state->channel.data,
-                    err.message);
+                    rd_kafka_topic_name(message->rkt), (int)message->partition, (long long)message->offset,
+                    record.channel.data, err.message);
     } else {
         count(state, "kafka_records", "Records published into channels");
     }
-    lg_buf_free(&type);
-    free(origin);
-    free(key);
+    kafka_record_clear(&record);
 }
 
 static void handle_message(kafka_state *state, rd_kafka_message_t *message)
@@ -328,6 +319,15 @@ static int64_t start_offset(const kafka_config *config)
     }
 }
 
+/* Make room for the read marks of COUNT partitions. */
+static void grow_read_marks(topic_state *ts, int count)
+{
+    ts->first_read = lg_realloc(ts->first_read, (size_t)count * sizeof(*ts->first_read));
+    ts->next_read = lg_realloc(ts->next_read, (size_t)count * sizeof(*ts->next_read));
+    for (int p = ts->assigned; p < count; p++)
+        ts->first_read[p] = ts->next_read[p] = -1;
+}
+
 /* Start reading partitions FIRST .. COUNT-1 of topic I. Partitions found at
  * start begin at the configured position. Partitions added later, and those
  * of a topic created after the start, begin at their first record, so none
@@ -355,6 +355,7 @@ static void assign_partitions(kafka_state *state, size_t i, int count)
         LG_LOG_INFO(lg_instance_scope(state->instance), "reading partitions %d to %d of topic %s from %s", first,
                     count - 1, topic, from_first ? "their first record" :
                     start_names[state->config->start]);
+        grow_read_marks(&state->topics[i], count);
         state->topics[i].assigned = count;
         state->topics[i].partitions_known = 1;
     }
@@ -465,11 +466,16 @@ static void kafka_state_free(kafka_state *state)
         rd_kafka_conf_destroy(state->conf);
     if (state->producer_conf != NULL)
         rd_kafka_conf_destroy(state->producer_conf);
+    if (state->read_conf != NULL)
+        rd_kafka_conf_destroy(state->read_conf);
+    for (size_t i = 0; state->topics != NULL && i < state->config->topics.count; i++) {
+        free(state->topics[i].first_read);
+        free(state->topics[i].next_read);
+    }
     free(state->topics);
     free(state->found);
     free(state->broker_problem);
     free(state->health_reason);
-    lg_buf_free(&state->channel);
     free(state);
 }
 
@@ -505,6 +511,13 @@ static int kafka_init(lg_instance *instance, void *config_ptr, lg_error *err)
         return -1;
     }
     rd_kafka_conf_set_opaque(state->conf, state);
+    state->read_conf = rd_kafka_conf_dup(state->conf);
+    state->rules = (kafka_record_rules){
+        .channel = config->channel,
+        .channel_field = config->channel_field,
+        .use_key = config->use_key,
+        .type_header = config->type_header,
+    };
 
     /* Built now, while the properties in the config file are at hand. */
     client_id = lg_sprintf("livegate-%s", lg_instance_name(instance));
@@ -547,6 +560,53 @@ static int kafka_produce(lg_instance *instance, const char *channel, const lg_ev
     return kafka_producer_send(state->producer, channel, event, done, arg, err);
 }
 
+/* Return the topic index and partition of LOG when this source reads it, or -1. */
+static int find_log(const kafka_state *state, const char *log, size_t *index, int32_t *partition)
+{
+    const char *topic;
+    size_t len;
+
+    if (kafka_log_parse(log, &topic, &len, partition) < 0)
+        return -1;
+    for (size_t i = 0; i < state->config->topics.count; i++) {
+        const char *name = state->config->topics.items[i];
+
+        if (strlen(name) == len && strncmp(name, topic, len) == 0 && *partition < state->topics[i].assigned) {
+            *index = i;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+static int kafka_log_range(lg_instance *instance, const char *log, int64_t *first, int64_t *next)
+{
+    kafka_state *state = lg_instance_data(instance);
+    int32_t partition;
+    size_t i;
+
+    if (state == NULL || state->kafka == NULL || find_log(state, log, &i, &partition) < 0)
+        return -1;
+    if (state->topics[i].first_read[partition] < 0)
+        return -1;
+    *first = state->topics[i].first_read[partition];
+    *next = state->topics[i].next_read[partition];
+    return 0;
+}
+
+static int kafka_read_range(lg_instance *instance, const char *channel, const char *log, int64_t from, int64_t to,
+                            lg_read_done done, void *arg, lg_error *err)
+{
+    kafka_state *state = lg_instance_data(instance);
+    int32_t partition;
+    size_t i;
+
+    if (state == NULL || state->read_backs == NULL || find_log(state, log, &i, &partition) < 0)
+        return lg_error_set(err, "this source does not read %s", log);
+    return kafka_read_back_start(state->read_backs, channel, state->config->topics.items[i], partition, from, to,
+                                 done, arg, err);
+}
+
 static int open_pipe(int fds[2], const char *what, lg_error *err)
 {
     if (pipe2(fds, O_NONBLOCK | O_CLOEXEC) < 0)
@@ -587,6 +647,15 @@ static int kafka_start(lg_instance *instance, lg_error *err)
         return -1;
     if (create_consumer(state, err) < 0)
         return -1;
+
+    kafka_read_back_limits limits = {
+        .max_records = config->max_read_back,
+        .timeout_ms = config->read_back_timeout_ms,
+        .max_running = config->max_read_backs,
+    };
+    state->read_backs = kafka_read_backs_new(state->read_conf, &state->rules, &limits, lg_instance_base(instance),
+                                             lg_instance_scope(instance));
+    state->read_conf = NULL;
 
     state->more_event = event_new(lg_instance_base(instance), -1, 0, on_more, state);
     if (state->more_event == NULL)
@@ -639,6 +708,8 @@ static void kafka_stop(lg_instance *instance)
     if (state == NULL || state->kafka == NULL)
         return;
 
+    kafka_read_backs_free(state->read_backs);
+    state->read_backs = NULL;
     kafka_discovery_stop(state->discovery);
     state->discovery = NULL;
     kafka_producer_free(state->producer);
@@ -771,6 +842,36 @@ static const lg_option kafka_options[] = {
                        "every in-sync replica); after it the API answers 503.",
     },
     {
+        .name = "max_read_back",
+        .type = LG_OPT_INT,
+        .offset = LG_OPT_FIELD(kafka_config, max_read_back),
+        .default_value = "100000",
+        .min = 0,
+        .max = 100000000,
+        .description = "Most offsets of one partition that a resume may read back from Kafka when the client's "
+                       "last id is older than the channel's history; a client further behind gets the reset. "
+                       "0 turns read-backs off.",
+    },
+    {
+        .name = "read_back_timeout",
+        .type = LG_OPT_DURATION,
+        .offset = LG_OPT_FIELD(kafka_config, read_back_timeout_ms),
+        .default_value = "10s",
+        .min = 100,
+        .max = 600000,
+        .description = "Maximum time a read-back may take; after it the resuming client gets the reset.",
+    },
+    {
+        .name = "max_read_backs",
+        .type = LG_OPT_INT,
+        .offset = LG_OPT_FIELD(kafka_config, max_read_backs),
+        .default_value = "4",
+        .min = 1,
+        .max = 1000,
+        .description = "Read-backs running at once, each with its own Kafka consumer; a resume that needs "
+                       "one more gets the reset.",
+    },
+    {
         .name = "metadata_refresh",
         .type = LG_OPT_DURATION,
         .offset = LG_OPT_FIELD(kafka_config, metadata_refresh_ms),
@@ -814,4 +915,6 @@ const lg_plugin livegate_plugin = {
     .stop = kafka_stop,
     .destroy = kafka_destroy,
     .produce = kafka_produce,
+    .log_range = kafka_log_range,
+    .read_range = kafka_read_range,
 };

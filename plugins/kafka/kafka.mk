@@ -6,6 +6,8 @@ plugins_kafka_kafka_la_SOURCES = \
 	plugins/kafka/producer.c plugins/kafka/producer.h \
 	plugins/kafka/properties.c plugins/kafka/properties.h \
 	plugins/kafka/rdkafka_glue.c plugins/kafka/rdkafka_glue.h \
+	plugins/kafka/read_back.c plugins/kafka/read_back.h \
+	plugins/kafka/record.c plugins/kafka/record.h \
 	plugins/kafka/route.c plugins/kafka/route.h \
 	plugins/kafka/start_time.c plugins/kafka/start_time.h \
 	plugins/kafka/consumer_stats.c plugins/kafka/consumer_stats.h

@@ -470,6 +470,119 @@ static void hub_merged_resume_is_in_id_order(void **state)
     free(last_seen);
 }
 
+/* ---- positions ---- */
+
+static void positions_format_and_parse_round_trip(void **state)
+{
+    lg_positions positions = {0};
+    lg_positions parsed = {0};
+    lg_buf id = LG_BUF_INIT;
+
+    lg_positions_advance(&positions, "kafka:orders:0", 14, 12);
+    lg_positions_advance(&positions, "kafka:orders:1", 14, 7);
+    lg_positions_advance(&positions, "kafka:orders:0", 14, 13);
+    assert_int_equal(lg_positions_format(&positions, &id), 0);
+    assert_string_equal(id.data, "kafka:orders:0:13,kafka:orders:1:7");
+    assert_true(lg_positions_is_id(id.data));
+    assert_false(lg_positions_is_id("mx9fugu7-85"));
+
+    assert_int_equal(lg_positions_parse(id.data, &parsed), 0);
+    assert_int_equal(parsed.count, 2);
+    assert_string_equal(parsed.items[1].log, "kafka:orders:1");
+    assert_int_equal(parsed.items[1].offset, 7);
+    assert_int_equal(positions.items[0].first, 12);
+    assert_int_equal(positions.items[0].evicted, 11);
+
+    lg_buf_free(&id);
+    lg_positions_clear(&positions);
+    lg_positions_clear(&parsed);
+}
+
+static void positions_parse_rejects_malformed(void **state)
+{
+    static const char *const bad[] = {
+        "kafka:orders:0:", "kafka:orders:0:-1", "kafka:orders:0:1x", ":5", "kafka:a:0:1,kafka:a:0:2",
+        "kafka:a:0:1,",    "",                  "kafka:a:0:99999999999999999999",
+    };
+    lg_positions parsed = {0};
+
+    /* Only the text after the last ':' is the offset: this is log "kafka:orders" at offset 0. */
+    assert_int_equal(lg_positions_parse("kafka:orders:0", &parsed), 0);
+    assert_string_equal(parsed.items[0].log, "kafka:orders");
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        assert_int_equal(lg_positions_parse(bad[i], &parsed), -1);
+    lg_positions_clear(&parsed);
+}
+
+static lg_channel *publish_at(hub_fixture *fx, const char *channel, const char *origin, const char *data)
+{
+    lg_event *event = lg_event_new(NULL, NULL, data, strlen(data), 0);
+    lg_publish_result result;
+    lg_error err;
+    int status;
+
+    assert_int_equal(lg_event_set_origin(event, origin, 1, &err), 0);
+    assert_int_equal(lg_hub_publish(fx->hub, channel, event, &result, &status, &err), 0);
+    return result.channel;
+}
+
+static void hub_positioned_events_get_position_ids(void **state)
+{
+    hub_fixture *fx = *state;
+    lg_channel *channel = publish_at(fx, "orders", "kafka:orders:0:5", "a");
+
+    assert_string_equal(channel->last_id, "kafka:orders:0:5");
+    publish_at(fx, "orders", "kafka:orders:1:2", "b");
+    assert_string_equal(channel->last_id, "kafka:orders:0:5,kafka:orders:1:2");
+    publish(fx, "orders", NULL, "local");
+    assert_false(lg_positions_is_id(channel->last_id));
+}
+
+static void hub_position_resume_skips_what_client_has(void **state)
+{
+    hub_fixture *fx = *state;
+    lg_channel *channel = publish_at(fx, "orders", "kafka:orders:0:5", "p0-5");
+    resume answer;
+
+    publish_at(fx, "orders", "kafka:orders:1:2", "p1-2");
+    publish_at(fx, "orders", "kafka:orders:0:6", "p0-6");
+    publish_at(fx, "orders", "kafka:orders:1:3", "p1-3");
+
+    /* A client from another node that read partition 1 further than partition 0. */
+    resolve(fx, channel, "kafka:orders:0:5,kafka:orders:1:3", &answer);
+    assert_true(answer.result.recovered);
+    assert_int_equal(answer.events.count, 1);
+    assert_string_equal(answer.events.items[0]->data, "p0-6");
+    /* Its id carries the client's own offset of partition 1. */
+    assert_string_equal(answer.events.items[0]->id, "kafka:orders:0:6,kafka:orders:1:3");
+    release_resume(&answer);
+}
+
+static void hub_position_resume_before_history_resets(void **state)
+{
+    hub_fixture *fx = *state;
+    lg_channel *channel = publish_at(fx, "orders", "kafka:orders:0:5", "a");
+    resume answer;
+
+    /* Offsets 3 and 4 never reached this node's history, and without a
+     * source to read them back the client gets the reset. */
+    resolve(fx, channel, "kafka:orders:0:2", &answer);
+    assert_true(answer.result.reset);
+    assert_string_equal(answer.result.reset_reason, "evicted");
+    release_resume(&answer);
+
+    resolve(fx, channel, "kafka:orders:0:4", &answer);
+    assert_true(answer.result.recovered);
+    assert_int_equal(answer.events.count, 1);
+    release_resume(&answer);
+
+    /* A log this channel never had. */
+    resolve(fx, channel, "kafka:other:0:4", &answer);
+    assert_true(answer.result.reset);
+    assert_string_equal(answer.result.reset_reason, "unknown id");
+    release_resume(&answer);
+}
+
 static void hub_channel_errors(void **state)
 {
     hub_fixture *fx = *state;
@@ -549,6 +662,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(hub_subscribe_without_id_gets_snapshot, hub_setup, hub_teardown),
         cmocka_unit_test_setup_teardown(hub_merged_resume_is_in_id_order, hub_setup, hub_teardown),
         cmocka_unit_test_setup_teardown(hub_channel_errors, hub_setup, hub_teardown),
+        cmocka_unit_test(positions_format_and_parse_round_trip),
+        cmocka_unit_test(positions_parse_rejects_malformed),
+        cmocka_unit_test_setup_teardown(hub_positioned_events_get_position_ids, hub_setup, hub_teardown),
+        cmocka_unit_test_setup_teardown(hub_position_resume_skips_what_client_has, hub_setup, hub_teardown),
+        cmocka_unit_test_setup_teardown(hub_position_resume_before_history_resets, hub_setup, hub_teardown),
         cmocka_unit_test(glob_matches_patterns),
         cmocka_unit_test(glob_detects_wildcards),
         cmocka_unit_test(rules_first_match_wins),

@@ -1,0 +1,587 @@
+/* Resume of new subscriptions: by local id from history, by position id from history and
+ * read-backs from the sources, or a reset followed by the snapshot.
+ *
+ * A local id "EPOCH-SEQ" names a place in this process's sequence, and
+ * history replays everything after it. A position id such as
+ * "kafka:orders:0:1234,kafka:orders:1:77" names, per log, the highest
+ * offset the client has, and means the same on every node: the resume sends
+ * each record above it that routes to the channel. When the history no
+ * longer reaches that far back, the subscription waits while the source
+ * reads the missing range again (read_range), then gets the records read
+ * back followed by the history. */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "clock.h"
+#include "format.h"
+#include "hub.h"
+#include "log.h"
+#include "lua_script.h"
+#include "messages.h"
+#include "resume.h"
+#include "worker.h"
+
+typedef enum lg_point_kind {
+    LG_POINT_NONE,    /* no id: the snapshot */
+    LG_POINT_SEQ,     /* an event of this process */
+    LG_POINT_VECTOR,  /* offsets in ordered logs */
+    LG_POINT_UNKNOWN, /* another process's local id, or malformed */
+} lg_point_kind;
+
+typedef struct lg_resume_point {
+    lg_point_kind kind;
+    uint64_t seq;
+    lg_positions vector;
+} lg_resume_point;
+
+/* A range of one log that must be read back before a resume. */
+typedef struct lg_read_range {
+    char *log;
+    int64_t from;
+    int64_t to;
+} lg_read_range;
+
+typedef struct lg_read_ranges {
+    lg_read_range *items;
+    size_t count;
+} lg_read_ranges;
+
+/* One channel of a parked subscribe request. */
+typedef struct lg_parked_item {
+    lg_channel *channel; /* NULL when ERROR is set */
+    char *error;
+    lg_read_ranges ranges;
+    lg_event_list read; /* events read back, each log's in offset order */
+    int read_failed;
+    int holds_channel; /* counted in the channel's parked */
+} lg_parked_item;
+
+typedef struct lg_parked lg_parked;
+
+/* A subscribe request waiting for read-backs. */
+struct lg_parked {
+    lg_hub *hub;
+    size_t worker;
+    uint64_t stream_id;
+    lg_subscribe_item *request_items;
+    size_t count;
+    lg_resume_point point;
+    lg_parked_item *items;
+    size_t pending;
+    struct lg_parked *next;
+};
+
+/* The argument of one read-back's completion. */
+typedef struct lg_read_back {
+    lg_parked *parked;
+    size_t index;
+    lg_read_range range;
+} lg_read_back;
+
+static void lg_read_ranges_add(lg_read_ranges *ranges, const char *log, int64_t from, int64_t to)
+{
+    ranges->items = lg_realloc(ranges->items, (ranges->count + 1) * sizeof(*ranges->items));
+    ranges->items[ranges->count++] = (lg_read_range){lg_strdup(log), from, to};
+}
+
+static void lg_read_ranges_clear(lg_read_ranges *ranges)
+{
+    for (size_t i = 0; i < ranges->count; i++)
+        free(ranges->items[i].log);
+    free(ranges->items);
+    ranges->items = NULL;
+    ranges->count = 0;
+}
+
+/* ---- the resume point ---- */
+
+/* Return the sequence number of the newest event with id ID in any of CHANNELS, or 0. */
+static uint64_t lg_resume_find_id(lg_channel *const *channels, size_t count, const char *id)
+{
+    for (size_t i = 0; i < count; i++) {
+        lg_event *event;
+
+        if (channels[i] == NULL)
+            continue;
+        event = lg_history_find_id(&channels[i]->history, id);
+        if (event != NULL)
+            return event->seq;
+    }
+    return 0;
+}
+
+/* Work out what LAST_ID means here. A position id of an event still in
+ * history on this node resumes by its sequence, which is exact across all
+ * CHANNELS of the request. Any other position id resumes by its offsets. */
+static void lg_resume_point_parse(const lg_hub *hub, const char *last_id, lg_channel *const *channels, size_t count,
+                                  lg_resume_point *point)
+{
+    memset(point, 0, sizeof(*point));
+    if (last_id == NULL) {
+        point->kind = LG_POINT_NONE;
+    } else if (!lg_positions_is_id(last_id)) {
+        point->kind = lg_hub_parse_id(hub, last_id, &point->seq) == 0 ? LG_POINT_SEQ : LG_POINT_UNKNOWN;
+    } else if ((point->seq = lg_resume_find_id(channels, count, last_id)) != 0) {
+        point->kind = LG_POINT_SEQ;
+    } else {
+        point->kind = lg_positions_parse(last_id, &point->vector) == 0 ? LG_POINT_VECTOR : LG_POINT_UNKNOWN;
+    }
+}
+
+/* ---- position resume ---- */
+
+/* Return the offset from which the channel's history contains every record
+ * of the log of POSITION, given the first offset the source read of it
+ * (FIRST_READ, or -1). */
+static int64_t lg_resume_history_start(const lg_position *position, int64_t first_read)
+{
+    if (position->evicted >= position->first)
+        return position->evicted + 1;
+    /* Nothing evicted: the records the source read before the channel's
+     * first one went to other channels. */
+    return first_read >= 0 && first_read < position->first ? first_read : position->first;
+}
+
+/* Check one log of the client's positions against CHANNEL. Returns NULL to
+ * go on, with a range to read back added to RANGES (or, when RANGES is
+ * NULL, the reset "evicted"), or the reset reason. */
+static const char *lg_resume_check_log(lg_hub *hub, lg_channel *channel, const lg_position *client,
+                                       lg_read_ranges *ranges)
+{
+    lg_position *ours = lg_positions_find(&channel->positions, client->log, strlen(client->log));
+    int64_t first_read = -1;
+    int64_t next_read = -1;
+    int64_t reached;
+    int64_t start;
+
+    if (hub->log_range == NULL || hub->log_range(hub->sources_arg, client->log, &first_read, &next_read) < 0)
+        first_read = next_read = -1;
+    if (ours == NULL && first_read < 0)
+        return "unknown id";
+
+    /* A node that has not read as far as the client cannot tell which of
+     * the records still to come the client already has. */
+    reached = next_read >= 0 ? next_read - 1 : ours->offset;
+    if (reached < client->offset)
+        return "unknown id";
+
+    start = ours != NULL ? lg_resume_history_start(ours, first_read) : first_read;
+    if (client->offset + 1 >= start)
+        return NULL;
+
+    if (ranges == NULL || lg_hub_script_of(hub, channel) != NULL)
+        return "evicted";
+    lg_read_ranges_add(ranges, client->log, client->offset + 1, start - 1);
+    return NULL;
+}
+
+/* Return 1 when CHANNEL has events but the client's offsets name none of
+ * its logs. Such a channel is one of the request that another channel's id
+ * does not cover. */
+static int lg_resume_uncovered(const lg_channel *channel, const lg_positions *client)
+{
+    if (channel->history.count == 0)
+        return 0;
+    for (size_t i = 0; i < client->count; i++) {
+        if (lg_positions_find(&channel->positions, client->items[i].log, strlen(client->items[i].log)) != NULL)
+            return 0;
+    }
+    return 1;
+}
+
+/* Check every log of the client's positions COVERED against CHANNEL. */
+static const char *lg_resume_check(lg_hub *hub, lg_channel *channel, const lg_positions *covered,
+                                   lg_read_ranges *ranges)
+{
+    if (lg_resume_uncovered(channel, covered))
+        return "unknown id";
+    for (size_t i = 0; i < covered->count; i++) {
+        const char *reason = lg_resume_check_log(hub, channel, &covered->items[i], ranges);
+
+        if (reason != NULL)
+            return reason;
+    }
+    return NULL;
+}
+
+/* Give EVENT, about to be sent on a resume, the id of the client's
+ * positions WALK after it: a copy for this client, so that resuming from it
+ * later on any node skips everything sent before. */
+static lg_event *lg_resume_copy(lg_channel *channel, lg_event *event, const lg_positions *walk)
+{
+    lg_buf id = LG_BUF_INIT;
+    lg_event *copy;
+
+    if (lg_positions_format(walk, &id) < 0) {
+        lg_buf_free(&id);
+        return lg_event_ref(event);
+    }
+
+    copy = lg_event_new(event->key, event->type, event->data, event->data_len, event->time_ms);
+    copy->origin = event->origin != NULL ? lg_strdup(event->origin) : NULL;
+    copy->position = event->position;
+    copy->log_len = event->log_len;
+    copy->seq = event->seq;
+    copy->received_ms = event->received_ms;
+    copy->id = lg_buf_steal(&id, NULL);
+    copy->id_is_position = 1;
+    copy->channel = channel;
+    copy->channel_name = channel->name;
+    lg_format_encode_all(copy);
+    return copy;
+}
+
+static void lg_resume_walk(lg_positions *walk, const lg_event *event)
+{
+    if (event->position >= 0)
+        lg_positions_advance(walk, event->origin, event->log_len, event->position);
+}
+
+/* Return 1 when the client has EVENT: a positioned event at or below its offset in that log. */
+static int lg_resume_has(const lg_positions *covered, const lg_event *event)
+{
+    const lg_position *position;
+
+    if (event->position < 0)
+        return 0;
+    position = lg_positions_find(covered, event->origin, event->log_len);
+    return position != NULL && event->position <= position->offset;
+}
+
+/* Append to OUT what a client at positions CLIENT misses in CHANNEL: READ
+ * (records read back, which COVERED already counts) and then the history
+ * events it does not have. Events without a position, or of a log the
+ * client's id does not name, are sent when they come after the newest
+ * event the client is known to have. */
+static void lg_resume_collect(lg_channel *channel, const lg_positions *client, const lg_positions *covered,
+                              lg_event_list *read, lg_event_list *out)
+{
+    lg_history *history = &channel->history;
+    lg_positions walk = {0};
+    size_t after = 0;
+
+    lg_positions_copy(&walk, client);
+    for (size_t i = 0; i < read->count; i++) {
+        lg_resume_walk(&walk, read->items[i]);
+        lg_event_list_push(out, lg_resume_copy(channel, read->items[i], &walk));
+    }
+    lg_positions_merge(&walk, covered);
+
+    for (size_t i = 0; i < history->count; i++) {
+        if (lg_resume_has(covered, lg_history_at(history, i)))
+            after = i + 1;
+    }
+    for (size_t i = 0; i < history->count; i++) {
+        lg_event *event = lg_history_at(history, i);
+        const lg_position *position =
+            event->position >= 0 ? lg_positions_find(covered, event->origin, event->log_len) : NULL;
+        int wanted = position != NULL ? event->position > position->offset : i >= after;
+
+        if (!wanted)
+            continue;
+        lg_resume_walk(&walk, event);
+        lg_event_list_push(out, lg_resume_copy(channel, event, &walk));
+    }
+    lg_positions_clear(&walk);
+}
+
+/* The positions the client will have once RANGES are read back. */
+static void lg_resume_covered(const lg_positions *client, const lg_read_ranges *ranges, lg_positions *covered)
+{
+    lg_positions_copy(covered, client);
+    for (size_t i = 0; i < ranges->count; i++)
+        lg_positions_advance(covered, ranges->items[i].log, strlen(ranges->items[i].log), ranges->items[i].to);
+}
+
+/* ---- resolving one channel ---- */
+
+static void lg_resume_snapshot(lg_channel *channel, lg_event_list *events)
+{
+    lg_event **found = NULL;
+    size_t count = lg_snapshot_collect(&channel->snapshot, &found);
+
+    lg_event_list_take(events, found, count);
+}
+
+static void lg_resume_reset(lg_channel *channel, lg_subscribe_result *result, const char *reason, lg_event_list *events)
+{
+    result->reset = 1;
+    result->reset_reason = reason;
+    lg_resume_snapshot(channel, events);
+}
+
+static void lg_resume_by_seq(lg_channel *channel, uint64_t seq, lg_subscribe_result *result, lg_event_list *events)
+{
+    lg_event **found = NULL;
+    size_t count = 0;
+
+    if (lg_history_since(&channel->history, seq, &found, &count) < 0) {
+        lg_resume_reset(channel, result, "evicted", events);
+        return;
+    }
+    result->recovered = 1;
+    lg_event_list_take(events, found, count);
+}
+
+/* Resolve CHANNEL for POINT, with READ and RANGES the read-backs done for it
+ * (empty when none were needed). READ_FAILED sends the reset. */
+static void lg_resume_channel(lg_hub *hub, lg_channel *channel, const lg_resume_point *point,
+                              const lg_read_ranges *ranges, lg_event_list *read, int read_failed,
+                              lg_subscribe_result *result, lg_event_list *events)
+{
+    lg_positions covered = {0};
+    const char *reason;
+
+    lg_channel_expire(channel, lg_clock_monotonic_ms());
+    switch (point->kind) {
+    case LG_POINT_NONE:
+        lg_resume_snapshot(channel, events);
+        return;
+    case LG_POINT_UNKNOWN:
+        lg_resume_reset(channel, result, "unknown id", events);
+        return;
+    case LG_POINT_SEQ:
+        lg_resume_by_seq(channel, point->seq, result, events);
+        return;
+    case LG_POINT_VECTOR:
+        break;
+    }
+
+    lg_resume_covered(&point->vector, ranges, &covered);
+    reason = read_failed ? "evicted" : lg_resume_check(hub, channel, &covered, NULL);
+    if (reason != NULL) {
+        lg_resume_reset(channel, result, reason, events);
+    } else {
+        result->recovered = 1;
+        lg_resume_collect(channel, &point->vector, &covered, read, events);
+    }
+    lg_positions_clear(&covered);
+}
+
+void lg_hub_resolve_resume(lg_hub *hub, lg_channel *channel, const char *last_event_id, lg_subscribe_result *result,
+                           lg_event_list *events)
+{
+    lg_resume_point point;
+    lg_read_ranges none = {0};
+    lg_event_list read = {0};
+
+    lg_resume_point_parse(hub, last_event_id, &channel, 1, &point);
+    lg_resume_channel(hub, channel, &point, &none, &read, 0, result, events);
+    lg_positions_clear(&point.vector);
+}
+
+/* ---- subscribe requests ---- */
+
+static void lg_resume_register(lg_hub *hub, lg_channel *channel, size_t worker)
+{
+    channel->worker_subscribers[worker]++;
+    channel->subscribers++;
+    if (channel->subscribers == 1 && hub->watch != NULL)
+        hub->watch(hub->watch_arg, channel->name, 1);
+}
+
+/* Reply to the request of PARKED: count every subscription, resolve each
+ * channel, and send the events in order: the records read back first, then
+ * every other event by sequence. */
+static void lg_resume_answer(lg_parked *parked)
+{
+    lg_hub *hub = parked->hub;
+    lg_msg_subscribed *reply = lg_calloc(1, sizeof(*reply));
+    lg_event_list read_back = {0};
+    lg_event_list events = {0};
+
+    reply->header.type = LG_MSG_SUBSCRIBED;
+    reply->stream_id = parked->stream_id;
+    reply->count = parked->count;
+    reply->results = lg_calloc(parked->count, sizeof(*reply->results));
+
+    for (size_t i = 0; i < parked->count; i++) {
+        lg_subscribe_result *result = &reply->results[i];
+        lg_parked_item *item = &parked->items[i];
+
+        result->request_id = parked->request_items[i].request_id;
+        if (item->channel == NULL) {
+            result->error = item->error;
+            item->error = NULL;
+            continue;
+        }
+        result->channel = item->channel;
+        lg_resume_register(hub, item->channel, parked->worker);
+        lg_resume_channel(hub, item->channel, &parked->point, &item->ranges, &item->read, item->read_failed, result,
+                          item->read.count > 0 ? &read_back : &events);
+    }
+
+    lg_event_list_sort(&events);
+    for (size_t i = 0; i < events.count; i++)
+        lg_event_list_push(&read_back, events.items[i]);
+    free(events.items);
+    reply->events = read_back.items;
+    reply->event_count = read_back.count;
+    lg_worker_post(hub->workers[parked->worker], &reply->header);
+}
+
+static void lg_parked_free(lg_parked *parked)
+{
+    for (size_t i = 0; i < parked->count; i++) {
+        lg_parked_item *item = &parked->items[i];
+
+        if (item->holds_channel)
+            item->channel->parked--;
+        free(item->error);
+        lg_read_ranges_clear(&item->ranges);
+        lg_event_list_clear(&item->read);
+        free(parked->request_items[i].channel_name);
+    }
+    free(parked->items);
+    free(parked->request_items);
+    lg_positions_clear(&parked->point.vector);
+    free(parked);
+}
+
+static void lg_parked_unlink(lg_parked *parked)
+{
+    lg_parked **link = &parked->hub->parked;
+
+    while (*link != NULL && *link != parked)
+        link = &(*link)->next;
+    if (*link != NULL)
+        *link = parked->next;
+}
+
+static void lg_resume_finish(lg_parked *parked)
+{
+    lg_parked_unlink(parked);
+    lg_resume_answer(parked);
+    lg_parked_free(parked);
+}
+
+static void lg_resume_on_read(void *arg, lg_event **events, size_t count, const char *error)
+{
+    lg_read_back *back = arg;
+    lg_parked *parked = back->parked;
+    lg_parked_item *item = &parked->items[back->index];
+
+    if (error != NULL) {
+        LG_LOG_WARN("hub", "resume of channel '%s' for stream %llu: reading offsets %lld to %lld of %s back "
+                    "failed: %s; the client gets a reset", item->channel->name, (unsigned long long)parked->stream_id,
+                    (long long)back->range.from, (long long)back->range.to, back->range.log, error);
+        item->read_failed = 1;
+    } else {
+        LG_LOG_DEBUG("hub", "resume of channel '%s': read back %zu events of %s offsets %lld to %lld",
+                     item->channel->name, count, back->range.log, (long long)back->range.from,
+                     (long long)back->range.to);
+    }
+    for (size_t i = 0; i < count; i++) {
+        if (error == NULL)
+            lg_event_list_push(&item->read, events[i]);
+        else
+            lg_event_unref(events[i]);
+    }
+    free(back);
+
+    if (--parked->pending == 0)
+        lg_resume_finish(parked);
+}
+
+/* Start the read-backs of ITEM I of PARKED. */
+static void lg_resume_start_reads(lg_parked *parked, size_t index)
+{
+    lg_hub *hub = parked->hub;
+    lg_parked_item *item = &parked->items[index];
+
+    for (size_t r = 0; r < item->ranges.count; r++) {
+        lg_read_back *back = lg_calloc(1, sizeof(*back));
+        lg_error err;
+
+        back->parked = parked;
+        back->index = index;
+        back->range = item->ranges.items[r];
+        parked->pending++;
+        if (hub->read_range(hub->sources_arg, item->channel->name, back->range.log, back->range.from, back->range.to,
+                            lg_resume_on_read, back, &err) < 0) {
+            lg_resume_on_read(back, NULL, 0, err.message);
+        }
+    }
+}
+
+/* Move the request's items into a parked request. */
+static lg_parked *lg_resume_park(lg_hub *hub, lg_msg_subscribe *request)
+{
+    lg_parked *parked = lg_calloc(1, sizeof(*parked));
+
+    parked->hub = hub;
+    parked->worker = request->worker;
+    parked->stream_id = request->stream_id;
+    parked->request_items = request->items;
+    parked->count = request->count;
+    parked->items = lg_calloc(request->count, sizeof(*parked->items));
+    request->items = NULL;
+    request->count = 0;
+    return parked;
+}
+
+void lg_resume_subscribe(lg_hub *hub, lg_msg_subscribe *request)
+{
+    lg_parked *parked = lg_resume_park(hub, request);
+    lg_channel **channels = lg_calloc(parked->count > 0 ? parked->count : 1, sizeof(*channels));
+    size_t reads = 0;
+
+    for (size_t i = 0; i < parked->count; i++) {
+        lg_error err;
+        int status;
+
+        channels[i] = lg_hub_channel(hub, parked->request_items[i].channel_name, &status, &err);
+        parked->items[i].channel = channels[i];
+        if (channels[i] == NULL)
+            parked->items[i].error = lg_strdup(err.message);
+    }
+    lg_resume_point_parse(hub, request->last_event_id, channels, parked->count, &parked->point);
+    free(channels);
+
+    /* Channels whose history does not reach back to the client's offsets
+     * wait for their read-backs; a channel that cannot be read back gets
+     * its reset when the request is answered. */
+    if (parked->point.kind == LG_POINT_VECTOR && hub->read_range != NULL) {
+        for (size_t i = 0; i < parked->count; i++) {
+            lg_parked_item *item = &parked->items[i];
+
+            if (item->channel == NULL)
+                continue;
+            item->channel->parked++;
+            item->holds_channel = 1;
+            lg_channel_expire(item->channel, lg_clock_monotonic_ms());
+            if (lg_resume_check(hub, item->channel, &parked->point.vector, &item->ranges) != NULL)
+                lg_read_ranges_clear(&item->ranges);
+            reads += item->ranges.count;
+        }
+    }
+    if (reads == 0) {
+        lg_resume_answer(parked);
+        lg_parked_free(parked);
+        return;
+    }
+
+    LG_LOG_DEBUG("hub", "stream %llu waits before its resume for read-backs: %zu", (unsigned long long)parked->stream_id,
+                 reads);
+    parked->next = hub->parked;
+    hub->parked = parked;
+    /* Held while the reads start, since a read may finish at once. */
+    parked->pending = 1;
+    for (size_t i = 0; i < parked->count; i++)
+        lg_resume_start_reads(parked, i);
+    if (--parked->pending == 0)
+        lg_resume_finish(parked);
+}
+
+void lg_resume_free_parked(lg_hub *hub)
+{
+    while (hub->parked != NULL) {
+        lg_parked *parked = hub->parked;
+
+        hub->parked = parked->next;
+        lg_parked_free(parked);
+    }
+}

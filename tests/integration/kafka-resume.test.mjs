@@ -1,0 +1,228 @@
+// Resume ids built from Kafka positions, against a real broker (KRaft, one node, on
+// loopback) and two livegate nodes: the same id on every node for a one-partition
+// channel, resume on another node from its memory, resume deeper than history by
+// reading Kafka back, and the reset past max_read_back.
+
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+
+import WebSocket from 'ws';
+
+import { produce, startKafka } from '../lib/kafka.mjs';
+import { startLivegate } from '../lib/livegate.mjs';
+import { openSse } from '../lib/sse.mjs';
+
+const SLOW = process.env.LIVEGATE_SANITIZERS === '1' ? 3 : 1;
+const WAIT_MS = 30000 * SLOW;
+
+async function until(check, what, timeoutMs = WAIT_MS) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+// Records "K{k}:{"n":N}" for N in [from, to) and K0..K{keys-1}, round robin.
+function records(prefix, keys, from, to) {
+  const lines = [];
+  for (let n = from; n < to; n++) {
+    for (let k = 0; k < keys; k++)
+      lines.push(`${prefix}${k}:{"n":${n}}`);
+  }
+  return lines;
+}
+
+// Checks that each key's N values run one by one from FROM.get(key), or from FIRST.
+function assertOrderedPerKey(messages, first, from = new Map()) {
+  const next = new Map();
+  for (const message of messages) {
+    const expected = next.get(message.key) ?? from.get(message.key) ?? first;
+    assert.equal(message.data.n, expected, `key ${message.key} after ${JSON.stringify(message.id)}`);
+    next.set(message.key, expected + 1);
+  }
+}
+
+// The N each key continues from after MESSAGES.
+function nextPerKey(messages) {
+  const next = new Map();
+  for (const message of messages)
+    next.set(message.key, message.data.n + 1);
+  return next;
+}
+
+async function openWs(url) {
+  const ws = new WebSocket(url.replace('http', 'ws') + '/ws');
+  const received = [];
+  ws.on('message', (raw) => received.push(JSON.parse(raw.toString())));
+  await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject); });
+  return { ws, received };
+}
+
+describe('kafka resume ids', () => {
+  let kafka;
+  const nodes = [];
+
+  const channelInfo = async (node, name) => (await fetch(`${node.adminUrl}/api/channels/${name}`)).json();
+  const eventsIn = async (node, name) => {
+    const response = await fetch(`${node.adminUrl}/api/channels/${name}`);
+    return response.status === 200 ? (await response.json()).events_in : 0;
+  };
+
+  before(async () => {
+    kafka = await startKafka();
+    const source = (name, extra) => `  - name: ${name}
+    type: kafka
+    brokers: ${kafka.brokers}
+    start: earliest
+${extra}`;
+    const config = `server:
+  listen: 127.0.0.1:0
+  admin:
+    listen: 127.0.0.1:0
+  limits:
+    client_queue: 64MiB
+sources:
+${source('single', '    topics: [single]\n    channel: single\n')}
+${source('cross', '    topics: [cross]\n    channel: cross\n')}
+${source('deep', '    topics: [deep]\n    channel: deep\n    read_back_timeout: 20s\n')}
+${source('shallow', '    topics: [shallow]\n    channel: shallow\n    max_read_back: 50\n')}
+channels:
+  - match: deep
+    history: {length: 100}
+    overflow: disconnect
+  - match: shallow
+    history: {length: 10}
+  - match: "*"
+    history: {length: 5000}
+    overflow: disconnect
+sinks:
+  - type: sse
+  - type: websocket
+`;
+    for (let i = 0; i < 2; i++)
+      nodes.push(await startLivegate({ config }));
+  });
+
+  after(async () => {
+    const results = [];
+    for (const node of nodes)
+      results.push(await node.stop());
+    if (kafka !== undefined)
+      await kafka.remove();
+    results.forEach((result, i) => assert.equal(result.code, 0, `node ${i} exited with ${result.code}:\n${nodes[i].log()}`));
+  });
+
+  it('one partition gives the same ids on every node', async () => {
+    await produce(kafka.brokers, 'single', records('S', 4, 0, 10), { partition: 0 });
+    for (const node of nodes)
+      await until(async () => (await eventsIn(node, 'single')) === 40, 'forty records on each node');
+
+    const ids = [];
+    for (const node of nodes) {
+      const sse = await openSse(`${node.publicUrl}/sse?channel=single&last_event_id=kafka:single:0:4`);
+      await sse.waitFor(() => sse.messages().length === 35, WAIT_MS, 'offsets 5 to 39');
+      ids.push(sse.messages().map((m) => m.sseId));
+      assert.deepEqual(sse.messages().map((m) => m.id), ids.at(-1), 'the envelope id is the SSE id');
+      sse.close();
+    }
+    assert.deepEqual(ids[0], ids[1]);
+    assert.equal(ids[0][0], 'kafka:single:0:5');
+    assert.equal(ids[0].at(-1), 'kafka:single:0:39');
+  });
+
+  it('a client resumes on another node from its memory', async () => {
+    const [a, b] = nodes;
+    await produce(kafka.brokers, 'cross', records('C', 10, 0, 10));
+    await until(async () => (await eventsIn(a, 'cross')) === 100, 'the first hundred records on node A');
+
+    // A client that saw the first hundred on node A.
+    const seen = await openSse(`${a.publicUrl}/sse?channel=cross`);
+    await seen.waitFor(() => seen.messages().length >= 1, WAIT_MS, 'the snapshot');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const lastId = seen.messages().at(-1).sseId;
+    seen.close();
+    assert.match(lastId, /^kafka:cross:\d+:\d+(,kafka:cross:\d+:\d+)*$/);
+    const history = await (await fetch(`${a.adminUrl}/api/channels/cross/events/${encodeURIComponent(lastId)}`)).json();
+    assert.equal(history.id, lastId, 'the admin API finds the event by its position id');
+
+    await produce(kafka.brokers, 'cross', records('C', 10, 10, 110));
+    for (const node of nodes)
+      await until(async () => (await eventsIn(node, 'cross')) === 1100, 'all 1,100 records on both nodes');
+
+    const resumed = await openSse(`${b.publicUrl}/sse?channel=cross`, { headers: { 'Last-Event-ID': lastId } });
+    await resumed.waitFor(() => resumed.messages().length >= 1000, WAIT_MS, 'the missed records on node B');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(resumed.named('reset').length, 0);
+    assert.deepEqual(resumed.named('subscribed'), [{ channel: 'cross', recovered: true }]);
+    assert.equal(resumed.messages().length, 1000);
+    assertOrderedPerKey(resumed.messages(), 10);
+    resumed.close();
+
+    // Any id node B sent resumes exactly on node A, over WebSocket too.
+    const middle = resumed.messages()[499];
+    const { ws, received } = await openWs(a.publicUrl);
+    ws.send(JSON.stringify({ op: 'subscribe', channel: 'cross', last_event_id: middle.sseId }));
+    await until(() => received.filter((m) => m.channel === 'cross' && m.data !== undefined).length >= 500, 'the rest on node A');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const rest = received.filter((m) => m.channel === 'cross' && m.data !== undefined);
+    assert.equal(received.filter((m) => m.type === 'reset').length, 0);
+    assert.equal(rest.length, 500);
+    assertOrderedPerKey(rest, 10, nextPerKey(resumed.messages().slice(0, 500)));
+    ws.close();
+  });
+
+  it('a resume older than history reads Kafka back', async () => {
+    const [a, b] = nodes;
+    await produce(kafka.brokers, 'deep', records('D', 5, 0, 10));
+    await until(async () => (await eventsIn(a, 'deep')) === 50, 'fifty records');
+    const seen = await openSse(`${a.publicUrl}/sse?channel=deep`);
+    await seen.waitFor(() => seen.messages().length >= 1, WAIT_MS, 'the snapshot');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const lastId = seen.messages().at(-1).sseId;
+    seen.close();
+
+    await produce(kafka.brokers, 'deep', records('D', 5, 10, 210));
+    for (const node of nodes)
+      await until(async () => (await eventsIn(node, 'deep')) === 1050, 'all 1,050 records');
+    assert.equal((await channelInfo(a, 'deep')).history, 100);
+
+    for (const node of [a, b]) {
+      const resumed = await openSse(`${node.publicUrl}/sse?channel=deep`, { headers: { 'Last-Event-ID': lastId } });
+      await resumed.waitFor(() => resumed.messages().length >= 1000, WAIT_MS, 'the 1,000 missed records');
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      assert.equal(resumed.named('reset').length, 0);
+      assert.deepEqual(resumed.named('subscribed'), [{ channel: 'deep', recovered: true }]);
+      assert.equal(resumed.messages().length, 1000);
+      assertOrderedPerKey(resumed.messages(), 10);
+      resumed.close();
+    }
+    await until(() => /read back offsets \d+ to \d+ of deep\/\d: \d+ records for channel 'deep'/.test(a.log()),
+      'the read-back in the log');
+  });
+
+  it('a resume past max_read_back gets the reset', async () => {
+    const node = nodes[0];
+    await produce(kafka.brokers, 'shallow', records('H', 1, 0, 5), { partition: 0 });
+    await until(async () => (await eventsIn(node, 'shallow')) === 5, 'five records');
+    const lastId = 'kafka:shallow:0:4';
+
+    await produce(kafka.brokers, 'shallow', records('H', 1, 5, 105), { partition: 0 });
+    await until(async () => (await eventsIn(node, 'shallow')) === 105, 'all 105 records');
+
+    const resumed = await openSse(`${node.publicUrl}/sse?channel=shallow`, { headers: { 'Last-Event-ID': lastId } });
+    await resumed.waitFor(() => resumed.messages().length >= 1, WAIT_MS, 'the snapshot after the reset');
+    assert.deepEqual(resumed.named('reset'), [{ channel: 'shallow', reason: 'evicted' }]);
+    assert.deepEqual(resumed.messages().map((m) => m.data.n), [104]);
+    resumed.close();
+    await until(() => /more than max_read_back \(50\) records/.test(node.log()), 'the warning naming max_read_back');
+
+    // Within reach of history, the same channel resumes without Kafka.
+    const near = await openSse(`${node.publicUrl}/sse?channel=shallow`, { headers: { 'Last-Event-ID': 'kafka:shallow:0:100' } });
+    await near.waitFor(() => near.messages().length >= 4, WAIT_MS, 'offsets 101 to 104');
+    assert.equal(near.named('reset').length, 0);
+    assert.deepEqual(near.messages().map((m) => m.data.n), [101, 102, 103, 104]);
+    near.close();
+  });
+});
