@@ -328,6 +328,10 @@ static int lg_hub_publish_one(lg_hub *hub, const char *name, lg_event *event, un
 
     /* An event seen before, through another source, is dropped quietly. */
     if (event->origin != NULL && lg_dedup_seen(&channel->dedup, event->origin, (size_t)channel->rule->dedup_window)) {
+        /* The copy that came first (from a Redis fetch) has no position, so
+         * the channel's position moves on with this one. */
+        if (event->position >= 0)
+            lg_positions_advance(&channel->positions, event->origin, event->log_len, event->position);
         channel->duplicates++;
         result->duplicate = 1;
         lg_event_unref(event);

@@ -279,6 +279,7 @@ static int hub_setup(void **state)
                              .subscribe = 1};
     fx->rules[1] = (lg_rule){.match = "*",
                              .history = {.length = 100},
+                             .dedup_window = 100,
                              .snapshot = LG_SNAPSHOT_KEYED,
                              .snapshot_max_keys = 100,
                              .publish = 1,
@@ -538,6 +539,27 @@ static void hub_positioned_events_get_position_ids(void **state)
     assert_false(lg_positions_is_id(channel->last_id));
 }
 
+static void hub_duplicate_still_moves_position(void **state)
+{
+    hub_fixture *fx = *state;
+    lg_event *fetched = lg_event_new(NULL, NULL, "1", 1, 0);
+    lg_publish_result result;
+    lg_channel *channel;
+    lg_error err;
+    int status;
+
+    /* The copy fetched through Redis comes first and has no position. */
+    assert_int_equal(lg_event_set_origin(fetched, "kafka:orders:0:7", 0, &err), 0);
+    assert_int_equal(lg_hub_publish(fx->hub, "orders", fetched, &result, &status, &err), 0);
+    channel = result.channel;
+    assert_int_equal(channel->positions.count, 0);
+
+    publish_at(fx, "orders", "kafka:orders:0:7", "1");
+    assert_int_equal(channel->duplicates, 1);
+    assert_int_equal(channel->positions.count, 1);
+    assert_int_equal(channel->positions.items[0].offset, 7);
+}
+
 static void hub_position_resume_skips_what_client_has(void **state)
 {
     hub_fixture *fx = *state;
@@ -665,6 +687,7 @@ int main(void)
         cmocka_unit_test(positions_format_and_parse_round_trip),
         cmocka_unit_test(positions_parse_rejects_malformed),
         cmocka_unit_test_setup_teardown(hub_positioned_events_get_position_ids, hub_setup, hub_teardown),
+        cmocka_unit_test_setup_teardown(hub_duplicate_still_moves_position, hub_setup, hub_teardown),
         cmocka_unit_test_setup_teardown(hub_position_resume_skips_what_client_has, hub_setup, hub_teardown),
         cmocka_unit_test_setup_teardown(hub_position_resume_before_history_resets, hub_setup, hub_teardown),
         cmocka_unit_test(glob_matches_patterns),
