@@ -75,10 +75,12 @@ function latencies(events) {
   return events.map((e) => e.receivedAt + offset - JSON.parse(e.data).time).sort((a, b) => a - b);
 }
 
-// Returns the records per second a second livegate reads from the start of the topic
-// into its channel, from its kafka_records_total counter (no client connected). The
-// time runs from the process start, so it includes start-up and partition discovery:
-// a lower bound.
+// Returns { rate, readBack }: the records per second a second livegate reads from the
+// start of the topic into its channel, from its kafka_records_total counter (no client
+// connected; the time runs from the process start, so it includes start-up and
+// partition discovery: a lower bound), and then the records per second an SSE client
+// gets when it resumes from offset 0 of every partition while the channel keeps no
+// history, so that every record comes from a read-back.
 async function consumeIntoChannelRate(brokers, count) {
   const started = performance.now();
   const reader = await startLivegate({
@@ -88,6 +90,8 @@ async function consumeIntoChannelRate(brokers, count) {
     listen: 127.0.0.1:0
   stats:
     interval: 0s
+  limits:
+    client_queue: 1GiB
 sources:
   - name: reader
     type: kafka
@@ -95,6 +99,8 @@ sources:
     topics: [bench]
     channel: bench
     start: earliest
+    max_read_back: 10000000
+    read_back_timeout: 300s
 channels:
   - match: "*"
     history: {length: 0}
@@ -103,14 +109,30 @@ sinks:
 `,
   });
   try {
+    let rate;
     for (;;) {
       const text = await (await fetch(`${reader.adminUrl}/metrics`)).text();
       const match = /^livegate_kafka_records_total\{source="reader"\} (\d+)$/m.exec(text);
       const done = match === null ? 0 : Number(match[1]);
-      if (done >= count)
-        return done / ((performance.now() - started) / 1000);
+      if (done >= count) {
+        rate = done / ((performance.now() - started) / 1000);
+        break;
+      }
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
+
+    const from = 'kafka:bench:0:0,kafka:bench:1:0,kafka:bench:2:0';
+    const resumeStarted = performance.now();
+    const stream = await openSse(`${reader.publicUrl}/sse?channel=bench`, { headers: { 'Last-Event-ID': from }, timeoutMs: 300000 });
+    // The subscribed notice, then the records (counted without filtering, which would
+    // make every check walk all the events).
+    await stream.waitFor((events) => events.length >= count - 3 + 1, 300000, 'the records read back');
+    const seconds = (performance.now() - resumeStarted) / 1000;
+    const resets = stream.named('reset').length;
+    stream.close();
+    if (resets > 0)
+      throw new Error('the resume got a reset instead of a read-back');
+    return { rate, readBack: (count - 3) / seconds, readBackCount: count - 3, readBackSeconds: seconds };
   } finally {
     await reader.stop();
   }
@@ -177,7 +199,8 @@ sinks:
     stream.close();
 
     const kcatSeconds = await kcatConsumeSeconds(kafka.brokers, 'bench', RECORDS);
-    const channelRate = await consumeIntoChannelRate(kafka.brokers, RECORDS + paced + 1);
+    const reader = await consumeIntoChannelRate(kafka.brokers, RECORDS + paced + 1);
+    const channelRate = reader.rate;
     const livegateRate = RECORDS / ((lastAt - firstAt) / 1000);
     const kcatRate = RECORDS / kcatSeconds;
 
@@ -186,6 +209,7 @@ sinks:
     console.log(`kcat consume (librdkafka):  ${kcatRate.toFixed(0)} records/s`);
     console.log(`livegate Kafka to channel:  ${channelRate.toFixed(0)} records/s (${(channelRate / kcatRate).toFixed(2)} of kcat; no client)`);
     console.log(`livegate Kafka to SSE:      ${livegateRate.toFixed(0)} records/s (one client, while the burst was produced)`);
+    console.log(`resume read back from Kafka: ${reader.readBackCount} records in ${reader.readBackSeconds.toFixed(2)} s, ${reader.readBack.toFixed(0)} records/s to one SSE client`);
     console.log(`latency behind the burst:   p50 ${percentile(burst, 0.5)} ms, p99 ${percentile(burst, 0.99)} ms, max ${burst[burst.length - 1]} ms`);
     console.log(`latency at 1,000/s:         p50 ${percentile(steady, 0.5)} ms, p99 ${percentile(steady, 0.99)} ms, p99.9 ${percentile(steady, 0.999)} ms`);
   } finally {
