@@ -234,6 +234,27 @@ static lg_event *lg_resume_copy(lg_channel *channel, lg_event *event, const lg_p
     return copy;
 }
 
+/* Make EVENT, read back for this resume only, an event of CHANNEL with the
+ * id of the client's positions WALK after it. Nobody else refers to it yet,
+ * so it is changed in place. */
+static void lg_resume_claim(lg_channel *channel, lg_event *event, const lg_positions *walk)
+{
+    lg_buf id = LG_BUF_INIT;
+
+    /* An id over LG_POSITIONS_ID_MAX falls back to the record's own position. */
+    free(event->id);
+    if (lg_positions_format(walk, &id) == 0)
+        event->id = lg_buf_steal(&id, NULL);
+    else
+        event->id = lg_strdup(event->origin);
+    event->id_is_position = 1;
+    lg_buf_free(&id);
+    event->channel = channel;
+    event->channel_name = channel->name;
+    event->received_ms = lg_clock_monotonic_ms();
+    lg_format_encode_all(event);
+}
+
 static void lg_resume_walk(lg_positions *walk, const lg_event *event)
 {
     if (event->position >= 0)
@@ -266,7 +287,8 @@ static void lg_resume_collect(lg_channel *channel, const lg_positions *client, c
     lg_positions_copy(&walk, client);
     for (size_t i = 0; i < read->count; i++) {
         lg_resume_walk(&walk, read->items[i]);
-        lg_event_list_push(out, lg_resume_copy(channel, read->items[i], &walk));
+        lg_resume_claim(channel, read->items[i], &walk);
+        lg_event_list_push(out, lg_event_ref(read->items[i]));
     }
     lg_positions_merge(&walk, covered);
 
