@@ -1,7 +1,8 @@
 // Resume ids built from Kafka positions, against a real broker (KRaft, one node, on
-// loopback) and two livegate nodes: the same id on every node for a one-partition
-// channel, resume on another node from its memory, resume deeper than history by
-// reading Kafka back, and the reset past max_read_back.
+// loopback) and two livegate nodes. A one-partition channel gets the same ids on every
+// node, and a client resumes on another node from its memory. A resume deeper than
+// history reads Kafka back, except past max_read_back or on a channel with a script,
+// which get the reset.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -88,7 +89,11 @@ ${source('single', '    topics: [single]\n    channel: single\n')}
 ${source('cross', '    topics: [cross]\n    channel: cross\n')}
 ${source('deep', '    topics: [deep]\n    channel: deep\n    read_back_timeout: 20s\n')}
 ${source('shallow', '    topics: [shallow]\n    channel: shallow\n    max_read_back: 50\n')}
+${source('scripted', '    topics: [scripted]\n    channel: scripted\n')}
 channels:
+  - match: scripted
+    history: {length: 10}
+    lua: pass.lua
   - match: deep
     history: {length: 100}
     overflow: disconnect
@@ -101,8 +106,9 @@ sinks:
   - type: sse
   - type: websocket
 `;
+    const files = { 'pass.lua': 'function on_event(event) return event end\n' };
     for (let i = 0; i < 2; i++)
-      nodes.push(await startLivegate({ config }));
+      nodes.push(await startLivegate({ config, files }));
   });
 
   after(async () => {
@@ -224,5 +230,26 @@ sinks:
     assert.equal(near.named('reset').length, 0);
     assert.deepEqual(near.messages().map((m) => m.data.n), [101, 102, 103, 104]);
     near.close();
+  });
+
+  it('a channel with a script gets the reset instead', async () => {
+    const node = nodes[0];
+    await produce(kafka.brokers, 'scripted', records('P', 1, 0, 30), { partition: 0 });
+    await until(async () => (await eventsIn(node, 'scripted')) === 30, 'thirty records');
+
+    // Within history, the script's output resumes like any other.
+    const near = await openSse(`${node.publicUrl}/sse?channel=scripted`, { headers: { 'Last-Event-ID': 'kafka:scripted:0:27' } });
+    await near.waitFor(() => near.messages().length >= 2, WAIT_MS, 'offsets 28 and 29');
+    assert.equal(near.named('reset').length, 0);
+    assert.deepEqual(near.messages().map((m) => m.data.n), [28, 29]);
+    assert.equal(near.messages()[1].id, 'kafka:scripted:0:29');
+    near.close();
+
+    // Older than history: reading back would run the script twice on those records.
+    const deep = await openSse(`${node.publicUrl}/sse?channel=scripted`, { headers: { 'Last-Event-ID': 'kafka:scripted:0:3' } });
+    await deep.waitFor(() => deep.messages().length >= 1, WAIT_MS, 'the snapshot after the reset');
+    assert.deepEqual(deep.named('reset'), [{ channel: 'scripted', reason: 'evicted' }]);
+    assert.deepEqual(deep.messages().map((m) => m.data.n), [29]);
+    deep.close();
   });
 });
