@@ -414,6 +414,7 @@ int lg_gateway_run(lg_gateway *gateway, lg_error *err)
     gateway->hub->log_range = lg_source_hooks_log_range;
     gateway->hub->read_range = lg_source_hooks_read_range;
     gateway->hub->sources_arg = gateway;
+    gateway->hub->resume_wait_ms = gateway->settings->server.limits.resume_wait_ms;
 
     lg_gateway_watch_signals(gateway);
     if (lg_gateway_start_admin(gateway, err) < 0)

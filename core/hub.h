@@ -74,7 +74,8 @@ typedef struct lg_hub {
     int (*read_range)(void *arg, const char *channel, const char *log, int64_t from, int64_t to, lg_read_done done,
                       void *done_arg, lg_error *err);
     void *sources_arg;
-    struct lg_parked *parked; /* subscribe requests waiting for read-backs */
+    struct lg_parked *parked; /* subscribe requests waiting for read-backs or for sources to catch up */
+    int64_t resume_wait_ms;   /* how long a resume waits for sources to read as far as its id */
 
     struct lg_barrier *barriers; /* waiting for workers' replies */
     uint64_t barrier_generation;

@@ -61,7 +61,7 @@ typedef struct lg_parked_item {
 
 typedef struct lg_parked lg_parked;
 
-/* A subscribe request waiting for read-backs. */
+/* A subscribe request waiting for sources to catch up, then for read-backs. */
 struct lg_parked {
     lg_hub *hub;
     size_t worker;
@@ -71,8 +71,17 @@ struct lg_parked {
     lg_resume_point point;
     lg_parked_item *items;
     size_t pending;
+    int64_t waiting_since_ms; /* monotonic clock when the request arrived */
+    struct event *retry;      /* checks again whether the sources caught up */
+    int linked;               /* in the hub's list of parked requests */
     struct lg_parked *next;
 };
+
+/* The reason lg_resume_check gives while a source has not read as far as
+ * the client: the request waits, and gets "unknown id" if it waits too long. */
+static const char lg_resume_behind[] = "unknown id (the node is behind)";
+
+#define LG_RESUME_RETRY_MS 50
 
 /* The argument of one read-back's completion. */
 typedef struct lg_read_back {
@@ -166,7 +175,7 @@ static const char *lg_resume_check_log(lg_hub *hub, lg_channel *channel, const l
      * the records still to come the client already has. */
     reached = next_read >= 0 ? next_read - 1 : ours->offset;
     if (reached < client->offset)
-        return "unknown id";
+        return lg_resume_behind;
 
     start = ours != NULL ? lg_resume_history_start(ours, first_read) : first_read;
     if (client->offset + 1 >= start)
@@ -374,6 +383,8 @@ static void lg_resume_channel(lg_hub *hub, lg_channel *channel, const lg_resume_
 
     lg_resume_covered(&point->vector, ranges, &covered);
     reason = read_failed ? "evicted" : lg_resume_check(hub, channel, &covered, NULL);
+    if (reason == lg_resume_behind)
+        reason = "unknown id";
     if (reason != NULL) {
         lg_resume_reset(channel, result, reason, events);
     } else {
@@ -457,6 +468,8 @@ static void lg_parked_free(lg_parked *parked)
         lg_event_list_clear(&item->read);
         free(parked->request_items[i].channel_name);
     }
+    if (parked->retry != NULL)
+        event_free(parked->retry);
     free(parked->items);
     free(parked->request_items);
     lg_positions_clear(&parked->point.vector);
@@ -467,6 +480,9 @@ static void lg_parked_unlink(lg_parked *parked)
 {
     lg_parked **link = &parked->hub->parked;
 
+    if (!parked->linked)
+        return;
+    parked->linked = 0;
     while (*link != NULL && *link != parked)
         link = &(*link)->next;
     if (*link != NULL)
@@ -529,6 +545,99 @@ static void lg_resume_start_reads(lg_parked *parked, size_t index)
     }
 }
 
+/* Work out, for a request by position id, which channels wait for a
+ * source to catch up (*WAITING) and which ranges must be read back (*READS).
+ * A channel that can do neither gets its reset when the request is answered. */
+static void lg_resume_plan(lg_parked *parked, size_t *reads, size_t *waiting)
+{
+    lg_hub *hub = parked->hub;
+
+    *reads = 0;
+    *waiting = 0;
+    if (parked->point.kind != LG_POINT_VECTOR || hub->read_range == NULL)
+        return;
+
+    for (size_t i = 0; i < parked->count; i++) {
+        lg_parked_item *item = &parked->items[i];
+        const char *reason;
+
+        if (item->channel == NULL)
+            continue;
+        if (!item->holds_channel) {
+            item->channel->parked++;
+            item->holds_channel = 1;
+        }
+        lg_read_ranges_clear(&item->ranges);
+        lg_channel_expire(item->channel, lg_clock_monotonic_ms());
+        reason = lg_resume_check(hub, item->channel, &parked->point.vector, &item->ranges);
+        if (reason != NULL)
+            lg_read_ranges_clear(&item->ranges);
+        if (reason == lg_resume_behind)
+            (*waiting)++;
+        *reads += item->ranges.count;
+    }
+}
+
+static void lg_resume_proceed(lg_parked *parked);
+
+static void lg_resume_on_retry(evutil_socket_t fd, short what, void *arg)
+{
+    lg_resume_proceed(arg);
+}
+
+static void lg_resume_link(lg_parked *parked)
+{
+    if (parked->linked)
+        return;
+    parked->next = parked->hub->parked;
+    parked->hub->parked = parked;
+    parked->linked = 1;
+}
+
+/* Answer PARKED now, or wait for its sources to catch up, or start its read-backs. */
+static void lg_resume_proceed(lg_parked *parked)
+{
+    lg_hub *hub = parked->hub;
+    int64_t waited_ms = lg_clock_monotonic_ms() - parked->waiting_since_ms;
+    size_t reads;
+    size_t waiting;
+
+    lg_resume_plan(parked, &reads, &waiting);
+    if (waiting > 0 && waited_ms < hub->resume_wait_ms) {
+        struct timeval delay = {0, LG_RESUME_RETRY_MS * 1000};
+
+        if (parked->retry == NULL) {
+            parked->retry = evtimer_new(hub->base, lg_resume_on_retry, parked);
+            LG_LOG_DEBUG("hub", "stream %llu waits for this node to read as far as its resume id",
+                         (unsigned long long)parked->stream_id);
+        }
+        lg_resume_link(parked);
+        evtimer_add(parked->retry, &delay);
+        return;
+    }
+    if (waiting > 0)
+        LG_LOG_INFO("hub", "stream %llu resumes with a reset: this node did not read as far as its id within "
+                    "%lld ms (server.limits.resume_wait)", (unsigned long long)parked->stream_id,
+                    (long long)hub->resume_wait_ms);
+
+    if (reads == 0) {
+        lg_parked_unlink(parked);
+        lg_resume_answer(parked);
+        lg_parked_free(parked);
+        return;
+    }
+
+    LG_LOG_DEBUG("hub", "stream %llu waits before its resume for read-backs: %zu",
+                 (unsigned long long)parked->stream_id, reads);
+    lg_resume_link(parked);
+    /* Held while the reads start, since a read may finish at once. */
+    parked->pending = 1;
+    for (size_t i = 0; i < parked->count; i++)
+        lg_resume_start_reads(parked, i);
+    if (--parked->pending == 0)
+        lg_resume_finish(parked);
+}
+
 /* Move the request's items into a parked request. */
 static lg_parked *lg_resume_park(lg_hub *hub, lg_msg_subscribe *request)
 {
@@ -549,7 +658,6 @@ void lg_resume_subscribe(lg_hub *hub, lg_msg_subscribe *request)
 {
     lg_parked *parked = lg_resume_park(hub, request);
     lg_channel **channels = lg_calloc(parked->count > 0 ? parked->count : 1, sizeof(*channels));
-    size_t reads = 0;
 
     for (size_t i = 0; i < parked->count; i++) {
         lg_error err;
@@ -562,40 +670,8 @@ void lg_resume_subscribe(lg_hub *hub, lg_msg_subscribe *request)
     }
     lg_resume_point_parse(hub, request->last_event_id, channels, parked->count, &parked->point);
     free(channels);
-
-    /* Channels whose history does not reach back to the client's offsets
-     * wait for their read-backs; a channel that cannot be read back gets
-     * its reset when the request is answered. */
-    if (parked->point.kind == LG_POINT_VECTOR && hub->read_range != NULL) {
-        for (size_t i = 0; i < parked->count; i++) {
-            lg_parked_item *item = &parked->items[i];
-
-            if (item->channel == NULL)
-                continue;
-            item->channel->parked++;
-            item->holds_channel = 1;
-            lg_channel_expire(item->channel, lg_clock_monotonic_ms());
-            if (lg_resume_check(hub, item->channel, &parked->point.vector, &item->ranges) != NULL)
-                lg_read_ranges_clear(&item->ranges);
-            reads += item->ranges.count;
-        }
-    }
-    if (reads == 0) {
-        lg_resume_answer(parked);
-        lg_parked_free(parked);
-        return;
-    }
-
-    LG_LOG_DEBUG("hub", "stream %llu waits before its resume for read-backs: %zu", (unsigned long long)parked->stream_id,
-                 reads);
-    parked->next = hub->parked;
-    hub->parked = parked;
-    /* Held while the reads start, since a read may finish at once. */
-    parked->pending = 1;
-    for (size_t i = 0; i < parked->count; i++)
-        lg_resume_start_reads(parked, i);
-    if (--parked->pending == 0)
-        lg_resume_finish(parked);
+    parked->waiting_since_ms = lg_clock_monotonic_ms();
+    lg_resume_proceed(parked);
 }
 
 void lg_resume_free_parked(lg_hub *hub)

@@ -181,6 +181,15 @@ static const lg_option lg_limit_options[] = {
      .min = 1,
      .max = 100000,
      .description = "Channels one connection may subscribe to."},
+    {.name = "resume_wait",
+     .type = LG_OPT_DURATION,
+     .offset = offsetof(lg_limit_settings, resume_wait_ms),
+     .default_value = "5s",
+     .min = 0,
+     .max = 60000,
+     .description = "Maximum time a resume by Kafka position id waits for this node to read as far as the "
+                    "client's id, as after a client moved from a node that was ahead; after it the client gets "
+                    "the reset (unknown id). 0: no wait."},
     {0},
 };
 

@@ -36,6 +36,7 @@ typedef struct lg_limit_settings {
     int64_t max_streams_per_address;
     int64_t max_channels;
     int64_t max_subscriptions;
+    int64_t resume_wait_ms;
 } lg_limit_settings;
 
 typedef struct lg_lua_settings {

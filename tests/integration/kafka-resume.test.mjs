@@ -138,6 +138,28 @@ sinks:
     assert.equal(ids[0].at(-1), 'kafka:single:0:39');
   });
 
+  it('a resume ahead of the node waits for it', async () => {
+    const node = nodes[1];
+    // Offsets 0 to 39 exist; the client claims to have 45.
+    const ahead = await openSse(`${node.publicUrl}/sse?channel=single`, { headers: { 'Last-Event-ID': 'kafka:single:0:45' } });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(ahead.named('subscribed').length, 0, 'the subscription waits');
+    await produce(kafka.brokers, 'single', records('S', 1, 10, 20), { partition: 0 });
+    await ahead.waitFor(() => ahead.messages().length >= 4, WAIT_MS, 'offsets 46 to 49');
+    assert.equal(ahead.named('reset').length, 0);
+    assert.deepEqual(ahead.named('subscribed'), [{ channel: 'single', recovered: true }]);
+    assert.deepEqual(ahead.messages().map((m) => m.id), ['kafka:single:0:46', 'kafka:single:0:47', 'kafka:single:0:48', 'kafka:single:0:49']);
+    ahead.close();
+
+    // An id the node never reaches gets the reset after server.limits.resume_wait (5 s).
+    const started = Date.now();
+    const never = await openSse(`${node.publicUrl}/sse?channel=single`, { headers: { 'Last-Event-ID': 'kafka:single:0:999999' }, timeoutMs: WAIT_MS });
+    await never.waitFor(() => never.named('reset').length === 1, WAIT_MS, 'the reset');
+    assert.deepEqual(never.named('reset'), [{ channel: 'single', reason: 'unknown id' }]);
+    assert.ok(Date.now() - started >= 4500, `the reset came after ${Date.now() - started} ms`);
+    never.close();
+  });
+
   it('a client resumes on another node from its memory', async () => {
     const [a, b] = nodes;
     await produce(kafka.brokers, 'cross', records('C', 10, 0, 10));
