@@ -5,10 +5,12 @@
  * history replays everything after it. A position id such as
  * "kafka:orders:0:1234,kafka:orders:1:77" names, per log, the highest
  * offset the client has, and means the same on every node: the resume sends
- * each record above it that routes to the channel. When the history no
- * longer reaches that far back, the subscription waits while the source
- * reads the missing range again (read_range), then gets the records read
- * back followed by the history. */
+ * each record above it that routes to the channel. When this node has not
+ * read as far as the id yet, the subscription first waits for it
+ * (server.limits.resume_wait). When the history no longer reaches that far
+ * back, the subscription waits while the source reads the missing range
+ * again (read_range), then gets the records read back followed by the
+ * history. */
 #include "config.h"
 
 #include <stdlib.h>
@@ -594,7 +596,7 @@ static void lg_resume_link(lg_parked *parked)
     parked->linked = 1;
 }
 
-/* Answer PARKED now, or wait for its sources to catch up, or start its read-backs. */
+/* Reply to PARKED now, or wait for its sources to catch up, or start its read-backs. */
 static void lg_resume_proceed(lg_parked *parked)
 {
     lg_hub *hub = parked->hub;
