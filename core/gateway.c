@@ -339,6 +339,9 @@ void lg_gateway_stop(lg_gateway *gateway)
                 (long long)gateway->settings->server.shutdown_timeout_ms);
     if (gateway->admin != NULL)
         lg_http_server_stop_accepting(gateway->admin);
+    /* A resume that waits for a read-back gets no reset now: its client
+     * reconnects elsewhere with the id it has. */
+    gateway->hub->stopping = 1;
     lg_gateway_stop_instances(gateway->sources, gateway->source_count);
     lg_stats_channel_stop(gateway);
     lg_hub_shutdown_workers(gateway->hub, gateway->settings->server.shutdown_timeout_ms, lg_gateway_on_workers_stopped,

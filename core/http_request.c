@@ -57,6 +57,12 @@ static void push_header(lg_http_request *req)
         req->headers = lg_realloc(req->headers, req->header_cap * sizeof(*req->headers));
     }
 
+    /* A field value has no trailing spaces or tabs (RFC 9110, section 5.5);
+     * the parser drops the leading ones. */
+    while (req->value.len > 0 && (req->value.data[req->value.len - 1] == ' ' ||
+                                  req->value.data[req->value.len - 1] == '\t'))
+        req->value.data[--req->value.len] = '\0';
+
     header = &req->headers[req->header_count++];
     header->name = lg_buf_steal(&req->field, NULL);
     header->value = lg_buf_steal(&req->value, NULL);

@@ -76,6 +76,7 @@ typedef struct lg_hub {
     void *sources_arg;
     struct lg_parked *parked; /* subscribe requests waiting for read-backs or for sources to catch up */
     int64_t resume_wait_ms;   /* how long a resume waits for sources to read as far as its id */
+    int stopping;             /* shutting down: parked requests get no reply */
 
     struct lg_barrier *barriers; /* waiting for workers' replies */
     uint64_t barrier_generation;

@@ -57,6 +57,7 @@ typedef struct lg_parked_item {
     char *error;
     lg_read_ranges ranges;
     lg_event_list read; /* events read back, each log's in offset order */
+    lg_positions covered; /* the client's positions, raised to the end of each range read back */
     int read_failed;
     int holds_channel; /* counted in the channel's parked */
 } lg_parked_item;
@@ -76,6 +77,7 @@ struct lg_parked {
     int64_t waiting_since_ms; /* monotonic clock when the request arrived */
     struct event *retry;      /* checks again whether the sources caught up */
     int linked;               /* in the hub's list of parked requests */
+    unsigned rounds;          /* read-back rounds started */
     struct lg_parked *next;
 };
 
@@ -84,6 +86,11 @@ struct lg_parked {
 static const char lg_resume_behind[] = "unknown id (the node is behind)";
 
 #define LG_RESUME_RETRY_MS 50
+
+/* Live records may push more of a channel out of history while a read-back
+ * runs. Each further round reads that part too, and after this many rounds
+ * the client gets the reset. */
+#define LG_RESUME_MAX_ROUNDS 8
 
 /* The argument of one read-back's completion. */
 typedef struct lg_read_back {
@@ -126,7 +133,10 @@ static uint64_t lg_resume_find_id(lg_channel *const *channels, size_t count, con
 
 /* Work out what LAST_ID means here. A position id of an event still in
  * history on this node resumes by its sequence, which is exact across all
- * CHANNELS of the request. Any other position id resumes by its offsets. */
+ * CHANNELS of the request. Any other position id resumes by its offsets.
+ * NOTE: another node may have issued the same id string (it read the same
+ * records in the same order); the sequence is then exact for the channel of
+ * that event but only close for the other channels of a request. */
 static void lg_resume_point_parse(const lg_hub *hub, const char *last_id, lg_channel *const *channels, size_t count,
                                   lg_resume_point *point)
 {
@@ -203,19 +213,44 @@ static int lg_resume_uncovered(const lg_channel *channel, const lg_positions *cl
     return 1;
 }
 
-/* Check every log of the client's positions COVERED against CHANNEL. */
-static const char *lg_resume_check(lg_hub *hub, lg_channel *channel, const lg_positions *covered,
-                                   lg_read_ranges *ranges)
+/* Check the logs of CHANNEL that the client's positions COVERED do not
+ * name. An id of this very channel (SINGLE: the request has one channel)
+ * leaves out only logs whose records the client never got, which history
+ * must still hold in full. An id of another channel of the request tells
+ * nothing about them. */
+static const char *lg_resume_check_unnamed(const lg_channel *channel, const lg_positions *covered, int single)
 {
-    if (lg_resume_uncovered(channel, covered))
-        return "unknown id";
-    for (size_t i = 0; i < covered->count; i++) {
-        const char *reason = lg_resume_check_log(hub, channel, &covered->items[i], ranges);
+    for (size_t i = 0; i < channel->positions.count; i++) {
+        const lg_position *ours = &channel->positions.items[i];
 
-        if (reason != NULL)
-            return reason;
+        if (lg_positions_find(covered, ours->log, strlen(ours->log)) != NULL)
+            continue;
+        if (!single)
+            return "unknown id";
+        if (ours->evicted >= ours->first)
+            return "evicted";
     }
     return NULL;
+}
+
+/* Check every log of the client's positions COVERED against CHANNEL. Read-backs
+ * (into RANGES) serve only requests of one channel (SINGLE): the events of
+ * several channels would not come in one order of offsets. */
+static const char *lg_resume_check(lg_hub *hub, lg_channel *channel, const lg_positions *covered,
+                                   lg_read_ranges *ranges, int single)
+{
+    const char *reason;
+
+    if (lg_resume_uncovered(channel, covered))
+        return "unknown id";
+    reason = lg_resume_check_unnamed(channel, covered, single);
+    if (reason != NULL)
+        return reason;
+    if (!single)
+        ranges = NULL;
+    for (size_t i = 0; i < covered->count && reason == NULL; i++)
+        reason = lg_resume_check_log(hub, channel, &covered->items[i], ranges);
+    return reason;
 }
 
 /* Give EVENT, about to be sent on a resume, the id of the client's
@@ -285,9 +320,10 @@ static int lg_resume_has(const lg_positions *covered, const lg_event *event)
 
 /* Append to OUT what a client at positions CLIENT misses in CHANNEL: READ
  * (records read back, which COVERED already counts) and then the history
- * events it does not have. Events without a position, or of a log the
- * client's id does not name, are sent when they come after the newest
- * event the client is known to have. */
+ * events it does not have. Events of a log the client's id does not name
+ * are all sent (lg_resume_check_unnamed allows that only for an id of this
+ * channel). Events without a position are sent when they come after the
+ * newest event the client is known to have. */
 static void lg_resume_collect(lg_channel *channel, const lg_positions *client, const lg_positions *covered,
                               lg_event_list *read, lg_event_list *out)
 {
@@ -311,7 +347,12 @@ static void lg_resume_collect(lg_channel *channel, const lg_positions *client, c
         lg_event *event = lg_history_at(history, i);
         const lg_position *position =
             event->position >= 0 ? lg_positions_find(covered, event->origin, event->log_len) : NULL;
-        int wanted = position != NULL ? event->position > position->offset : i >= after;
+        int wanted;
+
+        if (position != NULL)
+            wanted = event->position > position->offset;
+        else
+            wanted = event->position >= 0 || i >= after;
 
         if (!wanted)
             continue;
@@ -319,14 +360,6 @@ static void lg_resume_collect(lg_channel *channel, const lg_positions *client, c
         lg_event_list_push(out, lg_resume_copy(channel, event, &walk));
     }
     lg_positions_clear(&walk);
-}
-
-/* The positions the client will have once RANGES are read back. */
-static void lg_resume_covered(const lg_positions *client, const lg_read_ranges *ranges, lg_positions *covered)
-{
-    lg_positions_copy(covered, client);
-    for (size_t i = 0; i < ranges->count; i++)
-        lg_positions_advance(covered, ranges->items[i].log, strlen(ranges->items[i].log), ranges->items[i].to);
 }
 
 /* ---- resolving one channel ---- */
@@ -359,13 +392,13 @@ static void lg_resume_by_seq(lg_channel *channel, uint64_t seq, lg_subscribe_res
     lg_event_list_take(events, found, count);
 }
 
-/* Resolve CHANNEL for POINT, with READ and RANGES the read-backs done for it
- * (empty when none were needed). READ_FAILED sends the reset. */
+/* Resolve CHANNEL for POINT, with READ the records read back for it and
+ * COVERED the client's positions raised by them (NULL: none were read).
+ * READ_FAILED sends the reset. SINGLE: the request has one channel. */
 static void lg_resume_channel(lg_hub *hub, lg_channel *channel, const lg_resume_point *point,
-                              const lg_read_ranges *ranges, lg_event_list *read, int read_failed,
+                              const lg_positions *covered, lg_event_list *read, int read_failed, int single,
                               lg_subscribe_result *result, lg_event_list *events)
 {
-    lg_positions covered = {0};
     const char *reason;
 
     lg_channel_expire(channel, lg_clock_monotonic_ms());
@@ -383,28 +416,28 @@ static void lg_resume_channel(lg_hub *hub, lg_channel *channel, const lg_resume_
         break;
     }
 
-    lg_resume_covered(&point->vector, ranges, &covered);
-    reason = read_failed ? "evicted" : lg_resume_check(hub, channel, &covered, NULL);
+    if (covered == NULL || covered->count == 0)
+        covered = &point->vector;
+    reason = read_failed ? "evicted" : lg_resume_check(hub, channel, covered, NULL, single);
     if (reason == lg_resume_behind)
         reason = "unknown id";
     if (reason != NULL) {
+        LG_LOG_DEBUG("hub", "channel '%s' resumes with a reset: %s", channel->name, reason);
         lg_resume_reset(channel, result, reason, events);
-    } else {
-        result->recovered = 1;
-        lg_resume_collect(channel, &point->vector, &covered, read, events);
+        return;
     }
-    lg_positions_clear(&covered);
+    result->recovered = 1;
+    lg_resume_collect(channel, &point->vector, covered, read, events);
 }
 
 void lg_hub_resolve_resume(lg_hub *hub, lg_channel *channel, const char *last_event_id, lg_subscribe_result *result,
                            lg_event_list *events)
 {
     lg_resume_point point;
-    lg_read_ranges none = {0};
     lg_event_list read = {0};
 
     lg_resume_point_parse(hub, last_event_id, &channel, 1, &point);
-    lg_resume_channel(hub, channel, &point, &none, &read, 0, result, events);
+    lg_resume_channel(hub, channel, &point, NULL, &read, 0, 1, result, events);
     lg_positions_clear(&point.vector);
 }
 
@@ -445,8 +478,8 @@ static void lg_resume_answer(lg_parked *parked)
         }
         result->channel = item->channel;
         lg_resume_register(hub, item->channel, parked->worker);
-        lg_resume_channel(hub, item->channel, &parked->point, &item->ranges, &item->read, item->read_failed, result,
-                          item->read.count > 0 ? &read_back : &events);
+        lg_resume_channel(hub, item->channel, &parked->point, &item->covered, &item->read, item->read_failed,
+                          parked->count == 1, result, item->read.count > 0 ? &read_back : &events);
     }
 
     lg_event_list_sort(&events);
@@ -468,6 +501,7 @@ static void lg_parked_free(lg_parked *parked)
         free(item->error);
         lg_read_ranges_clear(&item->ranges);
         lg_event_list_clear(&item->read);
+        lg_positions_clear(&item->covered);
         free(parked->request_items[i].channel_name);
     }
     if (parked->retry != NULL)
@@ -491,11 +525,21 @@ static void lg_parked_unlink(lg_parked *parked)
         *link = parked->next;
 }
 
+static void lg_resume_proceed(lg_parked *parked);
+
+/* Count the ranges read back as covered, and go on: another round when
+ * history lost more meanwhile, else the reply. */
 static void lg_resume_finish(lg_parked *parked)
 {
-    lg_parked_unlink(parked);
-    lg_resume_answer(parked);
-    lg_parked_free(parked);
+    for (size_t i = 0; i < parked->count; i++) {
+        lg_parked_item *item = &parked->items[i];
+
+        for (size_t r = 0; r < item->ranges.count && !item->read_failed; r++)
+            lg_positions_advance(&item->covered, item->ranges.items[r].log, strlen(item->ranges.items[r].log),
+                                 item->ranges.items[r].to);
+        lg_read_ranges_clear(&item->ranges);
+    }
+    lg_resume_proceed(parked);
 }
 
 static void lg_resume_on_read(void *arg, lg_event **events, size_t count, const char *error)
@@ -505,9 +549,8 @@ static void lg_resume_on_read(void *arg, lg_event **events, size_t count, const 
     lg_parked_item *item = &parked->items[back->index];
 
     if (error != NULL) {
-        LG_LOG_WARN("hub", "resume of channel '%s' for stream %llu: reading offsets %lld to %lld of %s back "
-                    "failed: %s; the client gets a reset", item->channel->name, (unsigned long long)parked->stream_id,
-                    (long long)back->range.from, (long long)back->range.to, back->range.log, error);
+        LG_LOG_WARN("hub", "resume of channel '%s' for stream %llu gets a reset: %s", item->channel->name,
+                    (unsigned long long)parked->stream_id, error);
         item->read_failed = 1;
     } else {
         LG_LOG_DEBUG("hub", "resume of channel '%s': read back %zu events of %s offsets %lld to %lld",
@@ -568,10 +611,13 @@ static void lg_resume_plan(lg_parked *parked, size_t *reads, size_t *waiting)
         if (!item->holds_channel) {
             item->channel->parked++;
             item->holds_channel = 1;
+            lg_positions_copy(&item->covered, &parked->point.vector);
         }
+        if (item->read_failed)
+            continue;
         lg_read_ranges_clear(&item->ranges);
         lg_channel_expire(item->channel, lg_clock_monotonic_ms());
-        reason = lg_resume_check(hub, item->channel, &parked->point.vector, &item->ranges);
+        reason = lg_resume_check(hub, item->channel, &item->covered, &item->ranges, parked->count == 1);
         if (reason != NULL)
             lg_read_ranges_clear(&item->ranges);
         if (reason == lg_resume_behind)
@@ -579,8 +625,6 @@ static void lg_resume_plan(lg_parked *parked, size_t *reads, size_t *waiting)
         *reads += item->ranges.count;
     }
 }
-
-static void lg_resume_proceed(lg_parked *parked);
 
 static void lg_resume_on_retry(evutil_socket_t fd, short what, void *arg)
 {
@@ -622,12 +666,23 @@ static void lg_resume_proceed(lg_parked *parked)
                     "%lld ms (server.limits.resume_wait)", (unsigned long long)parked->stream_id,
                     (long long)hub->resume_wait_ms);
 
+    if (reads > 0 && parked->rounds == LG_RESUME_MAX_ROUNDS) {
+        LG_LOG_WARN("hub", "stream %llu resumes with a reset: history lost records faster than %d read-back "
+                    "rounds could read them", (unsigned long long)parked->stream_id, LG_RESUME_MAX_ROUNDS);
+        for (size_t i = 0; i < parked->count; i++) {
+            if (parked->items[i].ranges.count > 0)
+                parked->items[i].read_failed = 1;
+        }
+        reads = 0;
+    }
     if (reads == 0) {
         lg_parked_unlink(parked);
-        lg_resume_answer(parked);
+        if (!hub->stopping)
+            lg_resume_answer(parked);
         lg_parked_free(parked);
         return;
     }
+    parked->rounds++;
 
     LG_LOG_DEBUG("hub", "stream %llu waits before its resume for read-backs: %zu",
                  (unsigned long long)parked->stream_id, reads);

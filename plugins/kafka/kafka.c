@@ -868,8 +868,8 @@ static const lg_option kafka_options[] = {
         .default_value = "4",
         .min = 1,
         .max = 1000,
-        .description = "Read-backs running at once, each with its own Kafka consumer; a resume that needs "
-                       "one more gets the reset.",
+        .description = "Read-backs running at once, each with its own Kafka consumer. More wait for a free "
+                       "one, within their read_back_timeout.",
     },
     {
         .name = "metadata_refresh",

@@ -37,6 +37,7 @@ struct kafka_read_backs {
     char *scope;
     kafka_read_back *running;
     size_t running_count;
+    kafka_read_back *queued; /* waiting for one of the max_running slots, oldest first */
     kafka_closing *closing;
 };
 
@@ -56,8 +57,13 @@ struct kafka_read_back {
     lg_event_list events;
     lg_read_done done;
     void *arg;
+    int opened; /* has its consumer; else still queued */
     kafka_read_back *next;
 };
+
+static int open_back(kafka_read_backs *backs, kafka_read_back *back, lg_error *err);
+static void discard_back_events(kafka_read_back *back);
+static void discard_back(kafka_read_back *back);
 
 static void on_back_error(rd_kafka_t *kafka, int code, const char *reason, void *opaque)
 {
@@ -106,16 +112,44 @@ static void retire_consumer(kafka_read_back *back)
     owner->closing = closing;
 }
 
-/* Call DONE with the events or ERROR, and free what the main loop owned. */
+static void unlink_back(kafka_read_back **list, kafka_read_back *back)
+{
+    while (*list != back)
+        list = &(*list)->next;
+    *list = back->next;
+}
+
+static void finish(kafka_read_back *back, const char *error);
+
+/* Open the oldest queued read-backs while slots are free. */
+static void start_queued(kafka_read_backs *owner)
+{
+    while (owner->queued != NULL && (int64_t)owner->running_count < owner->limits.max_running) {
+        kafka_read_back *back = owner->queued;
+        lg_error err;
+
+        owner->queued = back->next;
+        back->next = owner->running;
+        owner->running = back;
+        owner->running_count++;
+        back->opened = 1;
+        if (open_back(owner, back, &err) < 0)
+            finish(back, err.message);
+    }
+}
+
+/* Call DONE with the events or ERROR, free what the main loop owned, and
+ * start a queued read-back in the freed slot. */
 static void finish(kafka_read_back *back, const char *error)
 {
     kafka_read_backs *owner = back->owner;
-    kafka_read_back **link = &owner->running;
 
-    while (*link != back)
-        link = &(*link)->next;
-    *link = back->next;
-    owner->running_count--;
+    if (back->opened) {
+        unlink_back(&owner->running, back);
+        owner->running_count--;
+    } else {
+        unlink_back(&owner->queued, back);
+    }
 
     if (error != NULL)
         LG_LOG_WARN(owner->scope, "read-back of offsets %lld to %lld of %s/%d for channel '%s' failed: %s",
@@ -130,15 +164,20 @@ static void finish(kafka_read_back *back, const char *error)
     if (error != NULL)
         lg_event_list_clear(&back->events);
     free(back->events.items);
+    memset(&back->events, 0, sizeof(back->events));
 
-    rd_kafka_queue_io_event_enable(back->queue, -1, NULL, 0);
-    rd_kafka_queue_destroy(back->queue);
-    event_free(back->wake);
-    event_free(back->timer);
-    close(back->pipe[0]);
-    close(back->pipe[1]);
-    free(back->channel);
-    retire_consumer(back);
+    if (back->kafka == NULL) {
+        discard_back(back);
+    } else {
+        rd_kafka_t *kafka = back->kafka;
+
+        /* The consumer goes to its closing thread; the rest is freed here. */
+        back->kafka = NULL;
+        discard_back_events(back);
+        back->kafka = kafka;
+        retire_consumer(back);
+    }
+    start_queued(owner);
 }
 
 /* Keep the record of MESSAGE when it goes to the read-back's channel. */
@@ -244,7 +283,6 @@ static int open_back(kafka_read_backs *backs, kafka_read_back *back, lg_error *e
     rd_kafka_topic_partition_list_t *list;
     rd_kafka_resp_err_t code;
     char reason[512];
-    struct timeval timeout = {backs->limits.timeout_ms / 1000, (backs->limits.timeout_ms % 1000) * 1000};
 
     if (conf == NULL)
         return -1;
@@ -261,9 +299,7 @@ static int open_back(kafka_read_backs *backs, kafka_read_back *back, lg_error *e
         return lg_error_set(err, "cannot create a read-back pipe: %s", strerror(errno));
     rd_kafka_queue_io_event_enable(back->queue, back->pipe[1], "1", 1);
     back->wake = event_new(backs->base, back->pipe[0], EV_READ | EV_PERSIST, on_wake, back);
-    back->timer = evtimer_new(backs->base, on_timeout, back);
     event_add(back->wake, NULL);
-    evtimer_add(back->timer, &timeout);
 
     list = rd_kafka_topic_partition_list_new(1);
     rd_kafka_topic_partition_list_add(list, back->topic, back->partition)->offset = back->from;
@@ -275,24 +311,35 @@ static int open_back(kafka_read_backs *backs, kafka_read_back *back, lg_error *e
     return 0;
 }
 
-/* Undo a partly opened read-back. */
-static void discard_back(kafka_read_back *back)
+/* Free the queue, events, pipe and channel name of BACK, what the main loop owns. */
+static void discard_back_events(kafka_read_back *back)
 {
     if (back->queue != NULL) {
         rd_kafka_queue_io_event_enable(back->queue, -1, NULL, 0);
         rd_kafka_queue_destroy(back->queue);
+        back->queue = NULL;
     }
     if (back->wake != NULL)
         event_free(back->wake);
     if (back->timer != NULL)
         event_free(back->timer);
+    back->wake = back->timer = NULL;
     if (back->pipe[0] >= 0) {
         close(back->pipe[0]);
         close(back->pipe[1]);
     }
+    back->pipe[0] = back->pipe[1] = -1;
+    lg_event_list_clear(&back->events);
+    free(back->channel);
+    back->channel = NULL;
+}
+
+/* Free BACK, which has no consumer or whose consumer never started. */
+static void discard_back(kafka_read_back *back)
+{
+    discard_back_events(back);
     if (back->kafka != NULL)
         rd_kafka_destroy(back->kafka);
-    free(back->channel);
     free(back->topic);
     free(back->scope);
     free(back);
@@ -301,17 +348,18 @@ static void discard_back(kafka_read_back *back)
 int kafka_read_back_start(kafka_read_backs *backs, const char *channel, const char *topic, int32_t partition,
                           int64_t from, int64_t to, lg_read_done done, void *arg, lg_error *err)
 {
+    struct timeval timeout = {backs->limits.timeout_ms / 1000, (backs->limits.timeout_ms % 1000) * 1000};
     kafka_read_back *back;
+    kafka_read_back **tail;
 
     if (from < 0 || to < from)
         return lg_error_set(err, "invalid read-back range %lld to %lld", (long long)from, (long long)to);
+    if (backs->limits.max_records == 0)
+        return lg_error_set(err, "read-backs are off (max_read_back is 0)");
     if (to - from + 1 > backs->limits.max_records)
-        return lg_error_set(err, "the resume needs offsets %lld to %lld of %s/%d, more than max_read_back (%lld) "
-                            "records", (long long)from, (long long)to, topic, (int)partition,
+        return lg_error_set(err, "the resume needs offsets %lld to %lld of %s/%d, more than max_read_back (%lld)",
+                            (long long)from, (long long)to, topic, (int)partition,
                             (long long)backs->limits.max_records);
-    if ((int64_t)backs->running_count >= backs->limits.max_running)
-        return lg_error_set(err, "%zu read-backs are running, the limit is max_read_backs (%lld)",
-                            backs->running_count, (long long)backs->limits.max_running);
 
     back = lg_calloc(1, sizeof(*back));
     back->owner = backs;
@@ -324,16 +372,23 @@ int kafka_read_back_start(kafka_read_backs *backs, const char *channel, const ch
     back->done = done;
     back->arg = arg;
     back->pipe[0] = back->pipe[1] = -1;
-    if (open_back(backs, back, err) < 0) {
-        discard_back(back);
-        return -1;
-    }
 
-    back->next = backs->running;
-    backs->running = back;
-    backs->running_count++;
-    LG_LOG_INFO(backs->scope, "reading offsets %lld to %lld of %s/%d back for a resume of channel '%s'",
-                (long long)from, (long long)to, topic, (int)partition, channel);
+    /* The timeout counts from now, so a read-back that waits for a slot
+     * still ends within read_back_timeout. */
+    back->timer = evtimer_new(backs->base, on_timeout, back);
+    evtimer_add(back->timer, &timeout);
+
+    for (tail = &backs->queued; *tail != NULL; tail = &(*tail)->next)
+        ;
+    *tail = back;
+    if ((int64_t)backs->running_count >= backs->limits.max_running)
+        LG_LOG_INFO(backs->scope, "read-back of offsets %lld to %lld of %s/%d for channel '%s' waits for one of "
+                    "max_read_backs (%lld) to finish", (long long)from, (long long)to, topic, (int)partition,
+                    channel, (long long)backs->limits.max_running);
+    else
+        LG_LOG_INFO(backs->scope, "reading offsets %lld to %lld of %s/%d back for a resume of channel '%s'",
+                    (long long)from, (long long)to, topic, (int)partition, channel);
+    start_queued(backs);
     return 0;
 }
 
@@ -355,6 +410,9 @@ void kafka_read_backs_free(kafka_read_backs *backs)
 {
     if (backs == NULL)
         return;
+    /* Queued ones first, so that finishing a running one starts none. */
+    while (backs->queued != NULL)
+        finish(backs->queued, "the source stopped");
     while (backs->running != NULL)
         finish(backs->running, "the source stopped");
     while (backs->closing != NULL) {

@@ -87,7 +87,7 @@ ${extra}`;
 sources:
 ${source('single', '    topics: [single]\n    channel: single\n')}
 ${source('cross', '    topics: [cross]\n    channel: cross\n')}
-${source('deep', '    topics: [deep]\n    channel: deep\n    read_back_timeout: 20s\n')}
+${source('deep', '    topics: [deep]\n    channel: deep\n    read_back_timeout: 20s\n    max_read_backs: 1\n')}
 ${source('shallow', '    topics: [shallow]\n    channel: shallow\n    max_read_back: 50\n')}
 ${source('scripted', '    topics: [scripted]\n    channel: scripted\n')}
 channels:
@@ -199,6 +199,33 @@ sinks:
     assert.equal(rest.length, 500);
     assertOrderedPerKey(rest, 10, nextPerKey(resumed.messages().slice(0, 500)));
     ws.close();
+
+    // An id naming one partition: its client has nothing of the others, so every node
+    // sends all the other records it holds, whatever order it read them in.
+    for (const node of nodes) {
+      const partial = await openSse(`${node.publicUrl}/sse?channel=cross`, { headers: { 'Last-Event-ID': 'kafka:cross:0:0' } });
+      await partial.waitFor(() => partial.messages().length >= 1099, WAIT_MS, 'all records but offset 0 of partition 0');
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      assert.equal(partial.named('reset').length, 0);
+      assert.equal(partial.messages().length, 1099);
+      partial.close();
+    }
+
+    // Two channels in one stream: the id of one says nothing of the other's partitions.
+    // The same positions listed in another order than node B's own ids can match no
+    // event there (an id B also issued would resume by B's sequence instead).
+    const logsOnB = (await channelInfo(b, 'cross')).last_id.split(',').map((entry) => entry.replace(/:\d+$/, ''));
+    const entries = new Map(lastId.split(',').map((entry) => [entry.replace(/:\d+$/, ''), entry]));
+    assert.equal(entries.size, 3, 'the id names all three partitions');
+    const otherOrder = [logsOnB[1], logsOnB[0], logsOnB[2]].map((log) => entries.get(log)).join(',');
+    const both = await openSse(`${b.publicUrl}/sse?channel=cross&channel=single`, { headers: { 'Last-Event-ID': otherOrder } });
+    const crossOf = () => both.messages().filter((m) => m.channel === 'cross');
+    await both.waitFor(() => both.named('subscribed').length === 2 && crossOf().length >= 1000, WAIT_MS, 'both channels');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.deepEqual(both.named('reset'), [{ channel: 'single', reason: 'unknown id' }]);
+    assert.equal(crossOf().length, 1000);
+    assertOrderedPerKey(crossOf(), 10);
+    both.close();
   });
 
   it('a resume older than history reads Kafka back', async () => {
@@ -228,6 +255,27 @@ sinks:
     }
     await until(() => /read back offsets \d+ to \d+ of deep\/\d: \d+ records for channel 'deep'/.test(a.log()),
       'the read-back in the log');
+    // One partition at a time (max_read_backs: 1), the others queued.
+    assert.match(a.log(), /waits for one of max_read_backs \(1\) to finish/);
+  });
+
+  it('records arriving during a read-back follow it', async () => {
+    const node = nodes[0];
+    // Every key of "deep" is at 210 now; the client has them all.
+    const lastId = (await channelInfo(node, 'deep')).last_id;
+    await produce(kafka.brokers, 'deep', records('D', 5, 210, 410));
+    await until(async () => (await eventsIn(node, 'deep')) === 2050, 'a thousand more records');
+
+    // While the missed thousand are read back, two thousand more arrive and push
+    // history (100 events) along, so the read-back needs further rounds.
+    const resumed = await openSse(`${node.publicUrl}/sse?channel=deep`, { headers: { 'Last-Event-ID': lastId } });
+    await produce(kafka.brokers, 'deep', records('D', 5, 410, 810));
+    await resumed.waitFor(() => resumed.messages().length >= 3000, WAIT_MS, 'the missed and the new records');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(resumed.named('reset').length, 0);
+    assert.equal(resumed.messages().length, 3000);
+    assertOrderedPerKey(resumed.messages(), 210);
+    resumed.close();
   });
 
   it('a resume past max_read_back gets the reset', async () => {
@@ -244,7 +292,7 @@ sinks:
     assert.deepEqual(resumed.named('reset'), [{ channel: 'shallow', reason: 'evicted' }]);
     assert.deepEqual(resumed.messages().map((m) => m.data.n), [104]);
     resumed.close();
-    await until(() => /more than max_read_back \(50\) records/.test(node.log()), 'the warning naming max_read_back');
+    await until(() => /more than max_read_back \(50\)/.test(node.log()), 'the warning naming max_read_back');
 
     // Within reach of history, the same channel resumes without Kafka.
     const near = await openSse(`${node.publicUrl}/sse?channel=shallow`, { headers: { 'Last-Event-ID': 'kafka:shallow:0:100' } });
