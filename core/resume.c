@@ -548,7 +548,11 @@ static void lg_resume_on_read(void *arg, lg_event **events, size_t count, const 
     lg_parked *parked = back->parked;
     lg_parked_item *item = &parked->items[back->index];
 
-    if (error != NULL) {
+    if (error != NULL && parked->hub->stopping) {
+        LG_LOG_INFO("hub", "resume of channel '%s' for stream %llu ends unanswered: livegate is stopping",
+                    item->channel->name, (unsigned long long)parked->stream_id);
+        item->read_failed = 1;
+    } else if (error != NULL) {
         LG_LOG_WARN("hub", "resume of channel '%s' for stream %llu gets a reset: %s", item->channel->name,
                     (unsigned long long)parked->stream_id, error);
         item->read_failed = 1;
