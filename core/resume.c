@@ -131,12 +131,12 @@ static uint64_t lg_resume_find_id(lg_channel *const *channels, size_t count, con
     return 0;
 }
 
-/* Work out what LAST_ID means here. A position id of an event still in
- * history on this node resumes by its sequence, which is exact across all
- * CHANNELS of the request. Any other position id resumes by its offsets.
- * NOTE: another node may have issued the same id string (it read the same
- * records in the same order); the sequence is then exact for the channel of
- * that event but only close for the other channels of a request. */
+/* Work out what LAST_ID means here. For a request of one channel, a position
+ * id of an event still in its history resumes by that event's sequence,
+ * which is the same as resuming by its offsets. Other nodes issue the same
+ * id strings, so for several channels a position id always resumes by its
+ * offsets; SSE streams of several channels carry local ids instead (see
+ * lg_stream_class.one_position). */
 static void lg_resume_point_parse(const lg_hub *hub, const char *last_id, lg_channel *const *channels, size_t count,
                                   lg_resume_point *point)
 {
@@ -145,7 +145,7 @@ static void lg_resume_point_parse(const lg_hub *hub, const char *last_id, lg_cha
         point->kind = LG_POINT_NONE;
     } else if (!lg_positions_is_id(last_id)) {
         point->kind = lg_hub_parse_id(hub, last_id, &point->seq) == 0 ? LG_POINT_SEQ : LG_POINT_UNKNOWN;
-    } else if ((point->seq = lg_resume_find_id(channels, count, last_id)) != 0) {
+    } else if (count == 1 && (point->seq = lg_resume_find_id(channels, count, last_id)) != 0) {
         point->kind = LG_POINT_SEQ;
     } else {
         point->kind = lg_positions_parse(last_id, &point->vector) == 0 ? LG_POINT_VECTOR : LG_POINT_UNKNOWN;

@@ -187,6 +187,13 @@ static void lg_stream_on_drop(void *tag, lg_event *event, lg_drop_reason reason,
     }
 }
 
+/* Return 1 when frames of events with position ids must carry the local
+ * position: the client keeps one position for several channels. */
+static int lg_stream_local_position(const lg_stream *stream)
+{
+    return stream->cls->one_position && stream->subscription_count > 1;
+}
+
 /* Work out the resume position that ITEM (EVENT's frame, just queued) gives
  * the client: the highest seq up to which every event the stream owes is
  * queued. Events held by the pacer are owed, so an event that overtakes them
@@ -207,9 +214,12 @@ static void lg_stream_set_resume(lg_stream *stream, lg_outqueue_item *item, cons
         resume = stream->resume_seq;
 
     stream->resume_seq = resume;
-    /* A position id means the same on every node and stays as it is. */
-    if (item != NULL && item->event == event && resume != event->seq && !event->id_is_position &&
-        stream->cls->encode_resumed != NULL)
+    if (item == NULL || item->event != event || stream->cls->encode_resumed == NULL)
+        return;
+
+    /* A position id means the same on every node and stays as it is, unless
+     * the stream's one position must cover several channels. */
+    if (event->id_is_position ? lg_stream_local_position(stream) : resume != event->seq)
         item->resume_seq = resume;
 }
 
@@ -272,8 +282,12 @@ static void lg_stream_add_resumed(lg_stream *stream, struct evbuffer *output, co
     char resume_id[64];
     lg_buf frame = LG_BUF_INIT;
 
-    snprintf(resume_id, sizeof(resume_id), "%.*s-%llu", (int)(dash != NULL ? dash - id : 0), id,
-             (unsigned long long)item->resume_seq);
+    if (item->event->id_is_position)
+        snprintf(resume_id, sizeof(resume_id), "%s-%llu", stream->worker->hub->epoch,
+                 (unsigned long long)item->resume_seq);
+    else
+        snprintf(resume_id, sizeof(resume_id), "%.*s-%llu", (int)(dash != NULL ? dash - id : 0), id,
+                 (unsigned long long)item->resume_seq);
     stream->cls->encode_resumed(item->event, resume_id, &frame, stream->ctx);
     evbuffer_add(output, frame.data, frame.len);
     lg_buf_free(&frame);

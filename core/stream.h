@@ -72,6 +72,13 @@ typedef struct lg_stream_class {
      * to the socket, and the stream then closes with a flush bounded by the
      * shutdown timeout. NULL: the connection is cut at once. */
     void (*on_end)(lg_stream *stream, lg_stream_end reason, const char *message, void *ctx);
+
+    /* 1: the client keeps one resume position for all the channels of the
+     * stream (SSE's Last-Event-ID). With more than one channel, frames of
+     * events with Kafka position ids then carry the local "EPOCH-SEQ"
+     * position instead, because one channel's position id says nothing
+     * about the others on another node. */
+    int one_position;
 } lg_stream_class;
 
 /* Take over the connection of REQ (see lg_http_detach) as a stream of CLS.

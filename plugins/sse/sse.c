@@ -286,6 +286,7 @@ static int lg_sse_init(lg_instance *instance, void *config, lg_error *err)
         .encode_notice = lg_sse_encode_notice_cb,
         .encode_resumed = lg_sse_encode_resumed_cb,
         .encode_heartbeat = lg_sse_encode_heartbeat_cb,
+        .one_position = 1,
     };
     lg_instance_set_data(instance, sse);
     lg_instance_add_route(instance, "GET", cfg->path, LG_HTTP_ROUTE_NO_HEAD, lg_sse_handle, sse);

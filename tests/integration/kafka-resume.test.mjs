@@ -226,6 +226,28 @@ sinks:
     assert.equal(crossOf().length, 1000);
     assertOrderedPerKey(crossOf(), 10);
     both.close();
+
+    // A stream of several channels keeps one position for all of them, so its frames
+    // carry the node's local position, which resumes every channel exactly there.
+    const multi = await openSse(`${a.publicUrl}/sse?channel=cross&channel=single`);
+    await multi.waitFor(() => multi.messages().length >= 2, WAIT_MS, 'both snapshots');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const local = multi.messages().at(-1);
+    multi.close();
+    assert.match(local.sseId, /^[0-9a-z]+-\d+$/, 'the SSE id is a local position');
+    assert.match(local.id, /^kafka:cross:/, 'the envelope keeps the position id');
+
+    await produce(kafka.brokers, 'cross', records('C', 10, 110, 120));
+    await produce(kafka.brokers, 'single', records('S', 1, 20, 25), { partition: 0 });
+    await until(async () => (await eventsIn(a, 'cross')) === 1200 && (await eventsIn(a, 'single')) === 55,
+      'the new records on node A');
+    const again = await openSse(`${a.publicUrl}/sse?channel=cross&channel=single`, { headers: { 'Last-Event-ID': local.sseId } });
+    await again.waitFor(() => again.messages().length >= 105, WAIT_MS, 'the new records of both channels');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(again.named('reset').length, 0);
+    assert.equal(again.messages().filter((m) => m.channel === 'cross').length, 100);
+    assert.equal(again.messages().filter((m) => m.channel === 'single').length, 5);
+    again.close();
   });
 
   it('a resume older than history reads Kafka back', async () => {
