@@ -248,19 +248,18 @@ static void lg_hub_number(lg_hub *hub, lg_event *event, uint64_t seq)
  * and the channel's position id, so that every node gives it the same id. */
 static void lg_hub_set_position_id(lg_channel *channel, lg_event *event, const lg_event *source)
 {
-    lg_buf id = LG_BUF_INIT;
+    char *id;
 
     if (event != source && event->origin == NULL) {
         event->origin = lg_strdup(source->origin);
         event->position = source->position;
         event->log_len = source->log_len;
     }
-    if (lg_positions_format(&channel->positions, &id) < 0) {
-        lg_buf_free(&id);
+    id = lg_positions_id(&channel->positions);
+    if (id == NULL)
         return;
-    }
     free(event->id);
-    event->id = lg_buf_steal(&id, NULL);
+    event->id = id;
     event->id_is_position = 1;
 }
 

@@ -85,6 +85,17 @@ int lg_positions_format(const lg_positions *positions, lg_buf *out)
     return 0;
 }
 
+char *lg_positions_id(const lg_positions *positions)
+{
+    lg_buf id = LG_BUF_INIT;
+
+    if (lg_positions_format(positions, &id) < 0) {
+        lg_buf_free(&id);
+        return NULL;
+    }
+    return lg_buf_steal(&id, NULL);
+}
+
 int lg_positions_is_id(const char *id)
 {
     return strchr(id, ':') != NULL;

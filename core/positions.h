@@ -44,6 +44,10 @@ void lg_positions_evict(lg_positions *positions, const char *log, size_t len, in
  * (OUT unchanged) when the id would be longer than LG_POSITIONS_ID_MAX. */
 int lg_positions_format(const lg_positions *positions, lg_buf *out);
 
+/* Return the resume id of POSITIONS as a new string, or NULL when it would
+ * be longer than LG_POSITIONS_ID_MAX. */
+char *lg_positions_id(const lg_positions *positions);
+
 /* Return 1 when ID has the form of a position id rather than a local
  * "EPOCH-SEQ" id: local ids never contain ':'. */
 int lg_positions_is_id(const char *id);

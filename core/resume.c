@@ -116,19 +116,12 @@ static void lg_read_ranges_clear(lg_read_ranges *ranges)
 
 /* ---- the resume point ---- */
 
-/* Return the sequence number of the newest event with id ID in any of CHANNELS, or 0. */
-static uint64_t lg_resume_find_id(lg_channel *const *channels, size_t count, const char *id)
+/* Return the sequence number of the newest event with id ID in CHANNEL's history, or 0. */
+static uint64_t lg_resume_find_id(const lg_channel *channel, const char *id)
 {
-    for (size_t i = 0; i < count; i++) {
-        lg_event *event;
+    lg_event *event = channel != NULL ? lg_history_find_id(&channel->history, id) : NULL;
 
-        if (channels[i] == NULL)
-            continue;
-        event = lg_history_find_id(&channels[i]->history, id);
-        if (event != NULL)
-            return event->seq;
-    }
-    return 0;
+    return event != NULL ? event->seq : 0;
 }
 
 /* Work out what LAST_ID means here. For a request of one channel, a position
@@ -145,7 +138,7 @@ static void lg_resume_point_parse(const lg_hub *hub, const char *last_id, lg_cha
         point->kind = LG_POINT_NONE;
     } else if (!lg_positions_is_id(last_id)) {
         point->kind = lg_hub_parse_id(hub, last_id, &point->seq) == 0 ? LG_POINT_SEQ : LG_POINT_UNKNOWN;
-    } else if (count == 1 && (point->seq = lg_resume_find_id(channels, count, last_id)) != 0) {
+    } else if (count == 1 && (point->seq = lg_resume_find_id(channels[0], last_id)) != 0) {
         point->kind = LG_POINT_SEQ;
     } else {
         point->kind = lg_positions_parse(last_id, &point->vector) == 0 ? LG_POINT_VECTOR : LG_POINT_UNKNOWN;
@@ -258,13 +251,11 @@ static const char *lg_resume_check(lg_hub *hub, lg_channel *channel, const lg_po
  * later on any node skips everything sent before. */
 static lg_event *lg_resume_copy(lg_channel *channel, lg_event *event, const lg_positions *walk)
 {
-    lg_buf id = LG_BUF_INIT;
+    char *id = lg_positions_id(walk);
     lg_event *copy;
 
-    if (lg_positions_format(walk, &id) < 0) {
-        lg_buf_free(&id);
+    if (id == NULL)
         return lg_event_ref(event);
-    }
 
     copy = lg_event_new(event->key, event->type, event->data, event->data_len, event->time_ms);
     copy->origin = event->origin != NULL ? lg_strdup(event->origin) : NULL;
@@ -272,7 +263,7 @@ static lg_event *lg_resume_copy(lg_channel *channel, lg_event *event, const lg_p
     copy->log_len = event->log_len;
     copy->seq = event->seq;
     copy->received_ms = event->received_ms;
-    copy->id = lg_buf_steal(&id, NULL);
+    copy->id = id;
     copy->id_is_position = 1;
     copy->channel = channel;
     copy->channel_name = channel->name;
@@ -285,16 +276,12 @@ static lg_event *lg_resume_copy(lg_channel *channel, lg_event *event, const lg_p
  * so it is changed in place. */
 static void lg_resume_claim(lg_channel *channel, lg_event *event, const lg_positions *walk)
 {
-    lg_buf id = LG_BUF_INIT;
+    char *id = lg_positions_id(walk);
 
     /* An id over LG_POSITIONS_ID_MAX falls back to the record's own position. */
     free(event->id);
-    if (lg_positions_format(walk, &id) == 0)
-        event->id = lg_buf_steal(&id, NULL);
-    else
-        event->id = lg_strdup(event->origin);
+    event->id = id != NULL ? id : lg_strdup(event->origin);
     event->id_is_position = 1;
-    lg_buf_free(&id);
     event->channel = channel;
     event->channel_name = channel->name;
     event->received_ms = lg_clock_monotonic_ms();

@@ -67,11 +67,6 @@ void kafka_record_clear(kafka_record *record)
     memset(record, 0, sizeof(*record));
 }
 
-char *kafka_log_name(const char *topic, int32_t partition)
-{
-    return lg_sprintf("kafka:%s:%d", topic, (int)partition);
-}
-
 int kafka_log_parse(const char *log, const char **topic, size_t *topic_len, int32_t *partition)
 {
     const char *colon;

@@ -37,9 +37,6 @@ int kafka_record_read(const kafka_record_rules *rules, rd_kafka_message_t *messa
 
 void kafka_record_clear(kafka_record *record);
 
-/* Return the log of a partition, "kafka:TOPIC:PARTITION"; free it. */
-char *kafka_log_name(const char *topic, int32_t partition);
-
 /* Parse LOG "kafka:TOPIC:PARTITION" into TOPIC (a pointer into LOG, LEN
  * bytes) and PARTITION. Returns 0, or -1 when LOG is not a Kafka log. */
 int kafka_log_parse(const char *log, const char **topic, size_t *topic_len, int32_t *partition);
