@@ -17,8 +17,8 @@ typedef struct lg_history {
      * when CAPACITY is 0). A resume from sequence S is complete when S is at
      * least this: no event after S has been lost. */
     uint64_t evicted_seq;
-    /* The channel's positions, told of every positioned event that leaves
-     * the history; may be NULL. */
+    /* The channel's positions, updated for every positioned event that
+     * leaves the history. May be NULL. */
     lg_positions *positions;
 } lg_history;
 

@@ -68,8 +68,8 @@ typedef struct lg_hub {
      * position id; may be NULL. LOG_RANGE returns 0 with the first offset
      * read of LOG and the next one to read, or -1 when no source reads it.
      * READ_RANGE reads offsets FROM to TO of LOG again, keeping the records
-     * that go to CHANNEL, and calls DONE once, later; it returns -1 with ERR
-     * set when it cannot (DONE is then never called). */
+     * that go to CHANNEL, and calls DONE once, later. It returns -1 with ERR
+     * set when it cannot, and DONE is then never called. */
     int (*log_range)(void *arg, const char *log, int64_t *first, int64_t *next);
     int (*read_range)(void *arg, const char *channel, const char *log, int64_t from, int64_t to, lg_read_done done,
                       void *done_arg, lg_error *err);
@@ -160,10 +160,10 @@ void lg_hub_signal_gap(lg_hub *hub, const char *name, const char *reason);
 /* Return 1 when channel NAME has subscribers on this node. */
 int lg_hub_is_watched(const lg_hub *hub, const char *name);
 
-/* Resolve a new subscription to CHANNEL from history alone (see resume.c):
- * with LAST_EVENT_ID, append the events after it to EVENTS when history
+/* Resolve a new subscription to CHANNEL from history alone (see resume.c).
+ * With LAST_EVENT_ID, append the events after it to EVENTS when history
  * still has all of them (RECOVERED), else set RESET with its reason and
- * append the snapshot; without an id, append the snapshot. */
+ * append the snapshot. Without an id, append the snapshot. */
 void lg_hub_resolve_resume(lg_hub *hub, lg_channel *channel, const char *last_event_id,
                            struct lg_subscribe_result *result, lg_event_list *events);
 

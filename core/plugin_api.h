@@ -99,8 +99,8 @@ typedef struct lg_plugin {
 
     /* Sources whose events carry positions (lg_publish.positioned), main
      * thread: return 0 with *FIRST, the first offset of LOG (such as
-     * "kafka:orders:0") read on this node, and *NEXT, the offset read next;
-     * or -1 when the source does not read LOG. May be NULL. */
+     * "kafka:orders:0") read on this node, and *NEXT, the offset read next.
+     * Return -1 when the source does not read LOG. May be NULL. */
     int (*log_range)(lg_instance *instance, const char *log, int64_t *first, int64_t *next);
 
     /* Sources with log_range, main thread: read offsets FROM to TO of LOG

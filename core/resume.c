@@ -209,8 +209,8 @@ static int lg_resume_uncovered(const lg_channel *channel, const lg_positions *cl
 /* Check the logs of CHANNEL that the client's positions COVERED do not
  * name. An id of this very channel (SINGLE: the request has one channel)
  * leaves out only logs whose records the client never got, which history
- * must still hold in full. An id of another channel of the request tells
- * nothing about them. */
+ * must still hold in full. An id of another channel of the request does
+ * not cover them. */
 static const char *lg_resume_check_unnamed(const lg_channel *channel, const lg_positions *covered, int single)
 {
     for (size_t i = 0; i < channel->positions.count; i++) {
@@ -272,7 +272,7 @@ static lg_event *lg_resume_copy(lg_channel *channel, lg_event *event, const lg_p
 }
 
 /* Make EVENT, read back for this resume only, an event of CHANNEL with the
- * id of the client's positions WALK after it. Nobody else refers to it yet,
+ * id of the client's positions WALK after it. No other code holds a reference to it yet,
  * so it is changed in place. */
 static void lg_resume_claim(lg_channel *channel, lg_event *event, const lg_positions *walk)
 {
@@ -583,7 +583,7 @@ static void lg_resume_start_reads(lg_parked *parked, size_t index)
 
 /* Work out, for a request by position id, which channels wait for a
  * source to catch up (*WAITING) and which ranges must be read back (*READS).
- * A channel that can do neither gets its reset when the request is answered. */
+ * A channel that can do neither gets its reset in the reply. */
 static void lg_resume_plan(lg_parked *parked, size_t *reads, size_t *waiting)
 {
     lg_hub *hub = parked->hub;

@@ -6,7 +6,7 @@
 #include "messages.h"
 
 /* Handle REQUEST on the hub thread: look up or create its channels, work
- * out where each resumes, and answer the worker with LG_MSG_SUBSCRIBED,
+ * out where each resumes, and reply to the worker with LG_MSG_SUBSCRIBED,
  * after the read-backs the resume needs have finished. Takes over the
  * request's items (the caller still frees LAST_EVENT_ID and the message). */
 void lg_resume_subscribe(lg_hub *hub, lg_msg_subscribe *request);

@@ -76,8 +76,8 @@ typedef struct lg_stream_class {
     /* 1: the client keeps one resume position for all the channels of the
      * stream (SSE's Last-Event-ID). With more than one channel, frames of
      * events with Kafka position ids then carry the local "EPOCH-SEQ"
-     * position instead, because one channel's position id says nothing
-     * about the others on another node. */
+     * position instead, because one channel's position id does not cover
+     * the others on another node. */
     int one_position;
 } lg_stream_class;
 

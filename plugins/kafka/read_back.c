@@ -2,7 +2,7 @@
  * offset of its range, served on the main loop like the source's own
  * consumer. librdkafka's consumer_close and destroy wait for its threads,
  * so a finished consumer is closed on a thread of its own rather than
- * stalling the main loop; those threads are joined when the source stops. */
+ * stalling the main loop. Those threads are joined when the source stops. */
 #include "config.h"
 
 #include <errno.h>

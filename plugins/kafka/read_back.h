@@ -20,10 +20,10 @@ typedef struct kafka_read_back_limits {
     int64_t max_running;
 } kafka_read_back_limits;
 
-/* Create the read-backs of a source: each one gets a consumer built from
- * CONF (taken over; copied per read-back), records become events by RULES
- * (kept by pointer), and the main loop BASE serves them. SCOPE names the
- * source in logs. */
+/* Create the read-backs of a source. Each one gets a consumer built from a
+ * copy of CONF (taken over), records become events by RULES (kept by
+ * pointer), and the main loop BASE serves them. SCOPE names the source in
+ * logs. */
 kafka_read_backs *kafka_read_backs_new(rd_kafka_conf_t *conf, const kafka_record_rules *rules,
                                        const kafka_read_back_limits *limits, struct event_base *base,
                                        const char *scope);

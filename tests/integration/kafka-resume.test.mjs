@@ -211,7 +211,7 @@ sinks:
       partial.close();
     }
 
-    // Two channels in one stream: the id of one says nothing of the other's partitions.
+    // Two channels in one stream: the id of one does not cover the other's partitions.
     // The same positions listed in another order than node B's own ids can match no
     // event there (an id B also issued would resume by B's sequence instead).
     const logsOnB = (await channelInfo(b, 'cross')).last_id.split(',').map((entry) => entry.replace(/:\d+$/, ''));
